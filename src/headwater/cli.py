@@ -1,0 +1,84 @@
+"""The `headwater` command: parses, calls the library, renders. Nothing else lives here.
+
+Sub-commands are registered from `headwater.commands.*`; each module imports its heavy dependencies
+(great_expectations, dbt) inside the command function, so `headwater --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from typing import Annotated
+
+import typer
+
+from headwater import __version__
+from headwater.errors import EXIT_USAGE, HeadwaterError
+
+app = typer.Typer(
+    name="headwater",
+    help="Trace a failed data contract to the upstream source table and transformation that broke it.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+_state = {"debug": False}
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"headwater {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+    debug: Annotated[bool, typer.Option("--debug", help="Show the full traceback on errors.")] = False,
+) -> None:
+    _state["debug"] = debug
+
+
+def _register_commands() -> None:
+    # Imported here so a broken optional command never breaks `--help` of the others.
+    from headwater.commands import register_all
+
+    register_all(app)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: one top-level handler turns a HeadwaterError into one line and its exit code."""
+    _register_commands()
+    args = sys.argv[1:] if argv is None else argv
+    _state["debug"] = "--debug" in args
+    try:
+        app(args=args, standalone_mode=False)
+    except HeadwaterError as err:
+        if _state["debug"]:
+            traceback.print_exc()
+        typer.echo(f"Error: {err}", err=True)
+        if not _state["debug"]:
+            typer.echo("Run with --debug for the traceback.", err=True)
+        sys.exit(err.exit_code)
+    except typer.Exit as done:
+        sys.exit(done.exit_code)
+    except typer.Abort:
+        typer.echo("Aborted.", err=True)
+        sys.exit(EXIT_USAGE)
+    except Exception as err:  # click's usage errors arrive here in non-standalone mode
+        import click
+
+        if isinstance(err, click.exceptions.UsageError):
+            err.show()
+            sys.exit(EXIT_USAGE)
+        if isinstance(err, click.exceptions.ClickException):
+            err.show()
+            sys.exit(err.exit_code)
+        raise
+
+
+if __name__ == "__main__":
+    main()
