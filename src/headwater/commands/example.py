@@ -1,0 +1,81 @@
+"""`headwater example ...`: build the example warehouse and inject or revert faults."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+example_app = typer.Typer(help="The example e-commerce warehouse: build it, break it on purpose.", no_args_is_help=True)
+
+ProjectDir = Annotated[Path, typer.Option("--project-dir", help="The example dbt project folder.")]
+
+
+@example_app.command("build")
+def build(
+    project_dir: ProjectDir = Path("dbt_project_example"),
+    rows: Annotated[int, typer.Option("--rows", help="Rows in the largest table (raw.events).")] = 100_000,
+) -> None:
+    """Generate the source data and run dbt build + dbt docs generate."""
+    from headwater.example.build import build_example
+
+    result = build_example(project_dir, rows)
+    counts = result.counts
+    typer.echo(
+        f"built {result.database} (events {counts.events:,}, orders {counts.orders:,}, "
+        f"customers {counts.customers:,}, products {counts.products:,}); artifacts in {project_dir / 'target'}"
+    )
+
+
+@example_app.command("faults")
+def list_faults() -> None:
+    """List the faults that can be injected, with their ground truth."""
+    from headwater.example.faults import FAULTS
+
+    for fault in FAULTS.values():
+        truth = fault.truth
+        typer.echo(
+            f"{fault.id:28} {fault.kind:7} {fault.description}\n{'':37}root cause: {truth.node} "
+            f"{'/'.join(truth.columns)} ({truth.mechanism}); fails: {fault.expectation}"
+        )
+
+
+@example_app.command("inject")
+def inject(
+    fault_id: Annotated[str, typer.Argument(help="A fault id from `headwater example faults`.")],
+    project_dir: ProjectDir = Path("dbt_project_example"),
+    rebuild: Annotated[bool, typer.Option(help="Rebuild models and artifacts after injecting.")] = True,
+) -> None:
+    """Inject one fault into the built example (reversible with `revert`)."""
+    from headwater.example.build import rebuild_models
+    from headwater.example.faults import get_fault
+
+    fault = get_fault(fault_id)
+    fault.apply(project_dir)
+    typer.echo(f"injected {fault.id}: {fault.description}")
+    if rebuild:
+        rebuild_models(project_dir)
+        typer.echo("rebuilt models and artifacts")
+
+
+@example_app.command("revert")
+def revert(
+    fault_id: Annotated[str, typer.Argument(help="The fault to revert.")],
+    project_dir: ProjectDir = Path("dbt_project_example"),
+    rebuild: Annotated[bool, typer.Option(help="Rebuild models and artifacts after reverting.")] = True,
+) -> None:
+    """Undo a fault injected with `inject`."""
+    from headwater.example.build import rebuild_models
+    from headwater.example.faults import get_fault
+
+    fault = get_fault(fault_id)
+    fault.revert(project_dir)
+    typer.echo(f"reverted {fault.id}")
+    if rebuild:
+        rebuild_models(project_dir)
+        typer.echo("rebuilt models and artifacts")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(example_app, name="example")

@@ -1,0 +1,110 @@
+"""The actual schema of a table: from the live warehouse (information_schema, read-only) or catalog.json.
+
+Both return an `ActualTable` (or None when the table does not exist), so the checks never know which
+one they got. The warehouse side goes through `headwater.warehouse`, the only module that sends SQL.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sqlglot import exp
+
+from headwater.contracts.model import ActualColumn, ActualTable
+
+if TYPE_CHECKING:
+    from headwater.dbt import Artifacts, Catalog, Node
+    from headwater.warehouse import Warehouse
+
+# PostgreSQL's information_schema keeps the parameters apart from the type name.
+_PG_LENGTH_TYPES = frozenset({"character varying", "character", "bit", "bit varying"})
+_PG_NUMERIC_TYPES = frozenset({"numeric", "decimal"})
+
+
+def schema_from_catalog(catalog: Catalog, unique_id: str, relation: str) -> ActualTable | None:
+    """Columns of `unique_id` as `dbt docs generate` saw them (nullability unknown)."""
+    table = catalog.tables.get(unique_id)
+    if table is None:
+        return None
+    columns = tuple(ActualColumn(c.name, c.data_type, None) for c in table.columns)
+    return ActualTable(relation, columns, "catalog")
+
+
+def schema_from_warehouse(
+    warehouse: Warehouse, database: str | None, schema: str | None, identifier: str
+) -> ActualTable | None:
+    """Columns, types and nullability from information_schema.columns (one read-only query)."""
+    where: exp.Condition = exp.func("lower", exp.column("table_name")).eq(
+        exp.Literal.string(identifier.lower())
+    )
+    if schema:
+        where = where.and_(
+            exp.func("lower", exp.column("table_schema")).eq(exp.Literal.string(schema.lower()))
+        )
+    if database and warehouse.dialect == "duckdb":
+        # DuckDB lists every attached database in one information_schema; PostgreSQL only its own.
+        catalog = exp.func("lower", exp.column("table_catalog"))
+        where = where.and_(catalog.eq(exp.Literal.string(database.lower())))
+    query = (
+        exp.select(
+            "column_name",
+            "data_type",
+            "is_nullable",
+            "character_maximum_length",
+            "numeric_precision",
+            "numeric_scale",
+        )
+        .from_(exp.table_("columns", db="information_schema"))
+        .where(where)
+        .order_by("ordinal_position")
+    )
+    relation = ".".join(p for p in (schema, identifier) if p)
+    result = warehouse.query(query, purpose="contract schema", relation=relation)
+    if not result.rows:
+        return None
+    columns = tuple(
+        ActualColumn(
+            str(name), _full_type(str(dtype), length, precision, scale), str(nullable).upper() == "YES"
+        )
+        for name, dtype, nullable, length, precision, scale in result.rows
+    )
+    return ActualTable(relation, columns, "warehouse", warehouse.dialect)
+
+
+def _full_type(dtype: str, length: object, precision: object, scale: object) -> str:
+    lowered = dtype.lower()
+    if lowered in _PG_LENGTH_TYPES and isinstance(length, int):
+        return f"{dtype}({length})"
+    if lowered in _PG_NUMERIC_TYPES and isinstance(precision, int):
+        return f"{dtype}({precision},{scale if isinstance(scale, int) else 0})"
+    return dtype
+
+
+class NotReadable(Exception):
+    """The actual schema cannot be read from the chosen source (e.g. no catalog entry)."""
+
+
+def read_actual(
+    unique_id: str | None,
+    database: str | None,
+    schema: str | None,
+    identifier: str,
+    artifacts: Artifacts | None,
+    warehouse: Warehouse | None,
+) -> ActualTable | None:
+    """From the warehouse when connected, else from catalog.json. NotReadable when neither can say."""
+    if warehouse is not None:
+        return schema_from_warehouse(warehouse, database, schema, identifier)
+    catalog = artifacts.catalog if artifacts else None
+    if catalog is None:
+        raise NotReadable("there is no catalog.json (run `dbt docs generate`)")
+    if unique_id is None:
+        raise NotReadable("it is not a dbt node, so catalog.json has no entry for it")
+    relation = ".".join(p for p in (schema, identifier) if p)
+    return schema_from_catalog(catalog, unique_id, relation)
+
+
+def read_node(node: Node, artifacts: Artifacts | None, warehouse: Warehouse | None) -> ActualTable | None:
+    if node.identifier is None or node.materialized == "ephemeral":
+        raise NotReadable(f"{node.unique_id} has no table")
+    return read_actual(node.unique_id, node.database, node.schema, node.identifier, artifacts, warehouse)

@@ -1,0 +1,56 @@
+"""dbt artifacts as typed data, and the table graph.
+
+    >>> from headwater.dbt import load_artifacts, TableGraph
+    >>> arts = load_artifacts(project_dir="dbt_project_example")  # doctest: +SKIP
+    >>> node = arts.manifest.find_node("dim_customers")             # doctest: +SKIP
+    >>> TableGraph(arts.manifest).select("+dim_customers")          # doctest: +SKIP
+
+- `load_artifacts(project_dir=None, target_path=None, manifest_path=None, catalog_path=None,
+  run_results_path=None, sources_path=None) -> Artifacts`: manifest (schema v7-v12, required), catalog,
+  run_results and sources.json when present.
+- `Manifest`: `nodes` (models, seeds, snapshots, analyses), `sources`, `exposures`, `tests`, all `Node`;
+  `find_node(name | unique_id | source.table)`, `node_by_relation(db, schema, identifier)`, `dialect`.
+- `Catalog.columns(unique_id)`, `RunResults.results[unique_id]`, `Sources.results[unique_id]`.
+- `TableGraph(manifest)`: ancestors/descendants with depth, `select("+name tag:x")`, `tests_of(node)`,
+  `topological_order()` (cycles reported as "Found a cycle: a --> b --> a").
+"""
+
+from headwater.dbt.artifacts import (
+    Catalog,
+    CatalogColumn,
+    CatalogTable,
+    Column,
+    Contract,
+    Manifest,
+    ManifestMetadata,
+    Node,
+    RunResult,
+    RunResults,
+    SourceFreshness,
+    Sources,
+    TestInfo,
+)
+from headwater.dbt.graph import Cycle, TableGraph, UniqueId
+from headwater.dbt.loader import Artifacts, load_artifacts, resolve_target_path
+
+__all__ = [
+    "Artifacts",
+    "Catalog",
+    "CatalogColumn",
+    "CatalogTable",
+    "Column",
+    "Contract",
+    "Cycle",
+    "Manifest",
+    "ManifestMetadata",
+    "Node",
+    "RunResult",
+    "RunResults",
+    "SourceFreshness",
+    "Sources",
+    "TableGraph",
+    "TestInfo",
+    "UniqueId",
+    "load_artifacts",
+    "resolve_target_path",
+]

@@ -1,0 +1,446 @@
+"""dbt artifacts as typed, frozen data classes (pure: no file I/O here; see `headwater.dbt.loader`).
+
+`Manifest.from_dict(raw)` keeps only what headwater uses: models, seeds, snapshots, analyses, sources,
+exposures and tests. Macros and docs are never touched, which keeps loading close to `orjson.loads` alone.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+from headwater.errors import ArtifactError, ConfigError, suggest
+
+SUPPORTED_MANIFEST_VERSIONS = range(7, 13)  # manifest schema v7 (dbt 1.4) .. v12 (dbt 1.8+)
+_VERSION_RE = re.compile(r"/manifest/v(\d+)\.json")
+
+# Resource types that live under manifest["nodes"] and are kept as `Manifest.nodes`.
+NODE_TYPES = frozenset({"model", "seed", "snapshot", "analysis"})
+
+
+@dataclass(frozen=True)
+class Column:
+    """A column declared in YAML (`columns:` of a model/source) or found in the catalog."""
+
+    name: str
+    data_type: str | None = None
+    description: str = ""
+    constraints: tuple[str, ...] = ()  # constraint types: "not_null", "unique", "primary_key", ...
+    tests: tuple[str, ...] = ()  # unique_ids of the tests attached to this column
+
+
+@dataclass(frozen=True)
+class Contract:
+    enforced: bool = False
+    checksum: str | None = None
+
+
+@dataclass(frozen=True)
+class TestInfo:
+    """What a (generic) test checks: its name, kwargs and the node/column it is attached to."""
+
+    name: str = ""  # generic test name: not_null, unique, accepted_values, relationships, ...
+    namespace: str | None = None
+    kwargs: Mapping[str, Any] = field(default_factory=dict)
+    attached_node: str | None = None
+    column_name: str | None = None
+    severity: str = "ERROR"
+
+
+@dataclass(frozen=True)
+class Node:
+    """Any manifest resource: model, seed, snapshot, analysis, source, exposure or test.
+
+    `identifier` is the table name in the warehouse (alias for models, identifier for sources).
+    `relation_name` is None for ephemeral models, exposures and tests.
+    """
+
+    unique_id: str
+    resource_type: str
+    name: str
+    package_name: str = ""
+    original_file_path: str = ""
+    path: str = ""
+    relation_name: str | None = None
+    database: str | None = None
+    schema: str | None = None
+    identifier: str | None = None
+    materialized: str | None = None
+    raw_code: str = ""
+    compiled_code: str | None = None
+    language: str = "sql"
+    checksum: str = ""
+    depends_on: tuple[str, ...] = ()
+    columns: Mapping[str, Column] = field(default_factory=dict)  # keyed by lower-cased name
+    contract: Contract = Contract()
+    tags: tuple[str, ...] = ()
+    meta: Mapping[str, Any] = field(default_factory=dict)
+    fqn: tuple[str, ...] = ()
+    description: str = ""
+    # sources only
+    source_name: str | None = None
+    loaded_at_field: str | None = None
+    # tests only
+    test: TestInfo | None = None
+
+    @property
+    def alias(self) -> str | None:
+        return self.identifier
+
+    @property
+    def is_ephemeral(self) -> bool:
+        return self.materialized == "ephemeral"
+
+    @property
+    def display_name(self) -> str:
+        """`source_name.table` for sources, the name otherwise."""
+        return f"{self.source_name}.{self.name}" if self.source_name else self.name
+
+    @property
+    def relation_key(self) -> tuple[str, str, str] | None:
+        if self.identifier is None or self.relation_name is None:
+            return None
+        return relation_key(self.database, self.schema, self.identifier)
+
+
+def relation_key(database: str | None, schema: str | None, identifier: str) -> tuple[str, str, str]:
+    """Case-insensitive lookup key of a warehouse relation."""
+    return ((database or "").lower(), (schema or "").lower(), identifier.lower())
+
+
+@dataclass(frozen=True)
+class ManifestMetadata:
+    schema_version: int
+    dbt_version: str = ""
+    adapter_type: str = ""
+    project_name: str = ""
+    generated_at: str = ""
+
+
+@dataclass(frozen=True)
+class Manifest:
+    metadata: ManifestMetadata
+    nodes: Mapping[str, Node]  # models, seeds, snapshots, analyses
+    sources: Mapping[str, Node]
+    exposures: Mapping[str, Node]
+    tests: Mapping[str, Node]
+
+    @property
+    def adapter_type(self) -> str:
+        return self.metadata.adapter_type
+
+    @property
+    def dialect(self) -> str:
+        """The sqlglot dialect name for the adapter (dbt adapter names match sqlglot's, mostly)."""
+        return _DIALECTS.get(self.metadata.adapter_type, self.metadata.adapter_type)
+
+    def get(self, unique_id: str) -> Node | None:
+        for table in (self.nodes, self.sources, self.exposures, self.tests):
+            node = table.get(unique_id)
+            if node is not None:
+                return node
+        return None
+
+    def __getitem__(self, unique_id: str) -> Node:
+        node = self.get(unique_id)
+        if node is None:
+            raise ConfigError(f"no node {unique_id!r} in the manifest.{suggest(unique_id, self._all_ids)}")
+        return node
+
+    def all_nodes(self) -> Iterator[Node]:
+        for table in (self.nodes, self.sources, self.exposures, self.tests):
+            yield from table.values()
+
+    def models(self) -> Iterator[Node]:
+        return (n for n in self.nodes.values() if n.resource_type == "model")
+
+    @cached_property
+    def _all_ids(self) -> tuple[str, ...]:
+        return tuple(n.unique_id for n in self.all_nodes())
+
+    @cached_property
+    def _by_relation(self) -> dict[tuple[str, str, str], str]:
+        index: dict[tuple[str, str, str], str] = {}
+        for node in (*self.sources.values(), *self.nodes.values()):
+            key = node.relation_key
+            if key is not None and node.resource_type != "analysis":
+                index.setdefault(key, node.unique_id)
+        return index
+
+    @cached_property
+    def _by_name(self) -> dict[str, list[str]]:
+        index: dict[str, list[str]] = {}
+        for node in self.all_nodes():
+            index.setdefault(node.name.lower(), []).append(node.unique_id)
+            if node.source_name:
+                index.setdefault(f"{node.source_name}.{node.name}".lower(), []).append(node.unique_id)
+        return index
+
+    def node_by_relation(self, database: str | None, schema: str | None, identifier: str) -> Node | None:
+        """The source/model/seed/snapshot stored at database.schema.identifier (case-insensitive)."""
+        uid = self._by_relation.get(relation_key(database, schema, identifier))
+        if uid is None and database is None:
+            # Two-part names (schema.table): unique match on schema + identifier.
+            hits = [u for k, u in self._by_relation.items() if k[1:] == relation_key(None, schema, identifier)[1:]]
+            uid = hits[0] if len(hits) == 1 else None
+        return self.get(uid) if uid else None
+
+    def find_node(self, name: str) -> Node:
+        """Resolve a unique_id, a node name (models first) or `source_name.table_name`.
+
+        Raises ConfigError with a "Did you mean" suggestion when nothing matches.
+        """
+        node = self.get(name)
+        if node is not None:
+            return node
+        hits = self._by_name.get(name.lower(), [])
+        if not hits:
+            candidates = [*self._by_name, *self._all_ids]
+            raise ConfigError(
+                f"no model, seed, snapshot or source named {name!r} in the manifest.{suggest(name, candidates)}"
+                " Use a model name, a unique_id or source_name.table_name."
+            )
+        ranked = sorted(hits, key=lambda u: _RANK.get(u.split(".", 1)[0], 9))
+        best = [u for u in ranked if _RANK.get(u.split(".", 1)[0], 9) == _RANK.get(ranked[0].split(".", 1)[0], 9)]
+        if len(best) > 1:
+            raise ConfigError(f"{name!r} is ambiguous: {', '.join(best)}. Pass the unique_id.")
+        return self[best[0]]
+
+    @classmethod
+    def from_dict(cls, raw: Mapping[str, Any]) -> Manifest:
+        meta = raw.get("metadata") or {}
+        version = manifest_version(meta.get("dbt_schema_version", ""))
+        nodes: dict[str, Node] = {}
+        tests: dict[str, Node] = {}
+        for uid, data in (raw.get("nodes") or {}).items():
+            rtype = data.get("resource_type")
+            if rtype == "test":
+                tests[uid] = _node(data)
+            elif rtype in NODE_TYPES:
+                nodes[uid] = _node(data)
+        sources = {uid: _node(data) for uid, data in (raw.get("sources") or {}).items()}
+        exposures = {uid: _node(data) for uid, data in (raw.get("exposures") or {}).items()}
+        nodes, sources = _attach_tests(nodes, sources, tests)
+        return cls(
+            metadata=ManifestMetadata(
+                schema_version=version,
+                dbt_version=meta.get("dbt_version", ""),
+                adapter_type=meta.get("adapter_type") or "",
+                project_name=meta.get("project_name") or "",
+                generated_at=meta.get("generated_at") or "",
+            ),
+            nodes=nodes,
+            sources=sources,
+            exposures=exposures,
+            tests=tests,
+        )
+
+
+_RANK = {"model": 0, "snapshot": 1, "seed": 2, "source": 3, "analysis": 4, "exposure": 5, "test": 6}
+_DIALECTS = {"postgres": "postgres", "redshift": "redshift", "sqlserver": "tsql", "fabric": "tsql", "synapse": "tsql"}
+
+
+def manifest_version(schema_url: str) -> int:
+    match = _VERSION_RE.search(schema_url or "")
+    found = int(match.group(1)) if match else None
+    if found not in SUPPORTED_MANIFEST_VERSIONS:
+        shown = f"v{found}" if found is not None else repr(schema_url or "no dbt_schema_version")
+        raise ArtifactError(
+            f"manifest.json schema {shown} is not supported (v7 to v12 are);"
+            " regenerate it with dbt 1.4 to 1.11 (`dbt compile`)."
+        )
+    return found
+
+
+def _node(data: Mapping[str, Any]) -> Node:
+    config = data.get("config") or {}
+    rtype = data.get("resource_type", "")
+    contract = data.get("contract") or config.get("contract") or {}
+    checksum = data.get("checksum") or {}
+    test = None
+    if rtype == "test":
+        tm = data.get("test_metadata") or {}
+        test = TestInfo(
+            name=tm.get("name") or data.get("name", ""),
+            namespace=tm.get("namespace"),
+            kwargs=tm.get("kwargs") or {},
+            attached_node=data.get("attached_node"),
+            column_name=data.get("column_name"),
+            severity=str(config.get("severity") or "ERROR").upper(),
+        )
+    code = data.get("compiled_code", data.get("compiled_sql"))
+    return Node(
+        unique_id=data["unique_id"],
+        resource_type=rtype,
+        name=data.get("name", ""),
+        package_name=data.get("package_name", ""),
+        original_file_path=data.get("original_file_path", ""),
+        path=data.get("path", ""),
+        relation_name=data.get("relation_name"),
+        database=data.get("database"),
+        schema=data.get("schema"),
+        identifier=data.get("identifier") or data.get("alias") if rtype != "exposure" else None,
+        materialized=config.get("materialized"),
+        raw_code=data.get("raw_code", data.get("raw_sql")) or "",
+        compiled_code=code,
+        language=data.get("language") or "sql",
+        checksum=checksum.get("checksum", "") if isinstance(checksum, dict) else str(checksum),
+        depends_on=tuple((data.get("depends_on") or {}).get("nodes") or ()),
+        columns={name.lower(): _column(name, col) for name, col in (data.get("columns") or {}).items()},
+        contract=Contract(enforced=bool(contract.get("enforced")), checksum=contract.get("checksum")),
+        tags=tuple(data.get("tags") or ()),
+        meta=config.get("meta") or data.get("meta") or {},
+        fqn=tuple(data.get("fqn") or ()),
+        description=data.get("description") or "",
+        source_name=data.get("source_name"),
+        loaded_at_field=data.get("loaded_at_field") or config.get("loaded_at_field"),
+        test=test,
+    )
+
+
+def _column(name: str, data: Mapping[str, Any]) -> Column:
+    return Column(
+        name=data.get("name") or name,
+        data_type=data.get("data_type"),
+        description=data.get("description") or "",
+        constraints=tuple(str(c.get("type")) for c in data.get("constraints") or () if isinstance(c, dict)),
+    )
+
+
+def _attach_tests(
+    nodes: dict[str, Node], sources: dict[str, Node], tests: Mapping[str, Node]
+) -> tuple[dict[str, Node], dict[str, Node]]:
+    """Record each column test's unique_id on the column it tests (frozen nodes are rebuilt once)."""
+    from dataclasses import replace
+
+    by_column: dict[tuple[str, str], list[str]] = {}
+    for uid, test in tests.items():
+        if test.test and test.test.attached_node and test.test.column_name:
+            by_column.setdefault((test.test.attached_node, test.test.column_name.lower()), []).append(uid)
+    touched: dict[str, dict[str, Column]] = {}
+    for (node_id, col), test_ids in by_column.items():
+        owner = nodes.get(node_id) or sources.get(node_id)
+        if owner is None:
+            continue
+        cols = touched.setdefault(node_id, dict(owner.columns))
+        current = cols.get(col) or Column(name=col)
+        cols[col] = replace(current, tests=tuple(sorted(test_ids)))
+    for node_id, cols in touched.items():
+        table = nodes if node_id in nodes else sources
+        table[node_id] = replace(table[node_id], columns=cols)
+    return nodes, sources
+
+
+@dataclass(frozen=True)
+class CatalogColumn:
+    name: str
+    data_type: str
+    index: int = 0
+
+
+@dataclass(frozen=True)
+class CatalogTable:
+    unique_id: str
+    database: str | None
+    schema: str | None
+    name: str
+    table_type: str = ""
+    columns: tuple[CatalogColumn, ...] = ()
+
+
+@dataclass(frozen=True)
+class Catalog:
+    tables: Mapping[str, CatalogTable]  # by unique_id (nodes and sources)
+
+    def columns(self, unique_id: str) -> tuple[CatalogColumn, ...] | None:
+        table = self.tables.get(unique_id)
+        return table.columns if table else None
+
+    @classmethod
+    def from_dict(cls, raw: Mapping[str, Any]) -> Catalog:
+        tables: dict[str, CatalogTable] = {}
+        for section in ("nodes", "sources"):
+            for uid, data in (raw.get(section) or {}).items():
+                meta = data.get("metadata") or {}
+                cols = sorted((data.get("columns") or {}).values(), key=lambda c: c.get("index") or 0)
+                tables[uid] = CatalogTable(
+                    unique_id=uid,
+                    database=meta.get("database"),
+                    schema=meta.get("schema"),
+                    name=meta.get("name") or "",
+                    table_type=meta.get("type") or "",
+                    columns=tuple(
+                        CatalogColumn(name=c["name"], data_type=c.get("type") or "", index=c.get("index") or 0)
+                        for c in cols
+                    ),
+                )
+        return cls(tables=tables)
+
+
+@dataclass(frozen=True)
+class RunResult:
+    unique_id: str
+    status: str
+    message: str | None = None
+    failures: int | None = None
+    execution_time: float = 0.0
+    compiled_code: str | None = None
+
+
+@dataclass(frozen=True)
+class RunResults:
+    results: Mapping[str, RunResult]
+    generated_at: str = ""
+    invocation_id: str = ""
+
+    @classmethod
+    def from_dict(cls, raw: Mapping[str, Any]) -> RunResults:
+        meta = raw.get("metadata") or {}
+        results = {
+            r["unique_id"]: RunResult(
+                unique_id=r["unique_id"],
+                status=str(r.get("status") or ""),
+                message=r.get("message"),
+                failures=r.get("failures"),
+                execution_time=float(r.get("execution_time") or 0.0),
+                compiled_code=r.get("compiled_code"),
+            )
+            for r in raw.get("results") or ()
+            if r.get("unique_id")
+        }
+        return cls(results=results, generated_at=meta.get("generated_at") or "", invocation_id=meta.get("invocation_id") or "")
+
+
+@dataclass(frozen=True)
+class SourceFreshness:
+    unique_id: str
+    status: str
+    max_loaded_at: str | None = None
+    snapshotted_at: str | None = None
+    age_seconds: float | None = None
+
+
+@dataclass(frozen=True)
+class Sources:
+    """`sources.json` from `dbt source freshness`."""
+
+    results: Mapping[str, SourceFreshness]
+
+    @classmethod
+    def from_dict(cls, raw: Mapping[str, Any]) -> Sources:
+        return cls(
+            results={
+                r["unique_id"]: SourceFreshness(
+                    unique_id=r["unique_id"],
+                    status=str(r.get("status") or ""),
+                    max_loaded_at=r.get("max_loaded_at"),
+                    snapshotted_at=r.get("snapshotted_at"),
+                    age_seconds=r.get("max_loaded_at_time_ago_in_s"),
+                )
+                for r in raw.get("results") or ()
+                if r.get("unique_id")
+            }
+        )

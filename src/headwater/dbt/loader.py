@@ -1,0 +1,108 @@
+"""Reading dbt artifacts from disk (the only I/O of `headwater.dbt`): orjson, version gate, clear errors."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from headwater.dbt.artifacts import Catalog, Manifest, RunResults, Sources
+from headwater.errors import ArtifactError, ConfigError
+
+
+@dataclass(frozen=True)
+class Artifacts:
+    """Everything dbt wrote to `target/` that headwater reads. Only the manifest is required."""
+
+    manifest: Manifest
+    catalog: Catalog | None = None
+    run_results: RunResults | None = None
+    sources: Sources | None = None
+    target_path: Path | None = None
+    project_dir: Path | None = None
+    manifest_path: Path | None = None
+
+
+def read_json(path: Path, what: str) -> dict[str, Any]:
+    try:
+        data = orjson.loads(path.read_bytes())
+    except FileNotFoundError:
+        raise ArtifactError(f"{what} not found at {path}; run `dbt compile` or `dbt docs generate`.") from None
+    except orjson.JSONDecodeError as err:
+        raise ArtifactError(f"{what} at {path} is not valid JSON ({err}); regenerate it with dbt.") from None
+    if not isinstance(data, dict):
+        raise ArtifactError(f"{what} at {path} is not a JSON object; regenerate it with dbt.")
+    return data
+
+
+def resolve_target_path(project_dir: str | Path | None = None, target_path: str | Path | None = None) -> Path:
+    """Like dbt: --target-path, else $DBT_TARGET_PATH, else <project-dir>/target (project-dir default: cwd)."""
+    project = Path(project_dir) if project_dir is not None else Path.cwd()
+    if target_path is None:
+        target_path = os.environ.get("DBT_TARGET_PATH") or "target"
+    target = Path(target_path)
+    return target if target.is_absolute() else project / target
+
+
+def load_artifacts(
+    project_dir: str | Path | None = None,
+    target_path: str | Path | None = None,
+    manifest_path: str | Path | None = None,
+    catalog_path: str | Path | None = None,
+    run_results_path: str | Path | None = None,
+    sources_path: str | Path | None = None,
+    require_compiled: bool = True,
+) -> Artifacts:
+    """Load manifest.json (required) plus catalog.json, run_results.json and sources.json when present.
+
+    Explicit file paths win; otherwise files are read from the target path (see `resolve_target_path`).
+    With `require_compiled`, a manifest whose SQL models lack `compiled_code` is refused.
+    """
+    if manifest_path is not None:
+        mpath = Path(manifest_path)
+        target = Path(target_path) if target_path is not None else mpath.parent
+    else:
+        target = resolve_target_path(project_dir, target_path)
+        mpath = target / "manifest.json"
+        if not mpath.exists():
+            raise ConfigError(
+                f"no manifest.json in {target}; pass --project-dir/--target-path, or run `dbt compile` there."
+            )
+    manifest = Manifest.from_dict(read_json(mpath, "manifest.json"))
+    if require_compiled:
+        _check_compiled(manifest, mpath)
+
+    def optional(explicit: str | Path | None, name: str) -> dict[str, Any] | None:
+        path = Path(explicit) if explicit is not None else target / name
+        if explicit is None and not path.exists():
+            return None
+        return read_json(path, name)
+
+    catalog_raw = optional(catalog_path, "catalog.json")
+    run_raw = optional(run_results_path, "run_results.json")
+    sources_raw = optional(sources_path, "sources.json")
+    return Artifacts(
+        manifest=manifest,
+        catalog=Catalog.from_dict(catalog_raw) if catalog_raw is not None else None,
+        run_results=RunResults.from_dict(run_raw) if run_raw is not None else None,
+        sources=Sources.from_dict(sources_raw) if sources_raw is not None else None,
+        target_path=target,
+        project_dir=Path(project_dir) if project_dir is not None else None,
+        manifest_path=mpath,
+    )
+
+
+def _check_compiled(manifest: Manifest, path: Path) -> None:
+    missing = [
+        n.name
+        for n in manifest.models()
+        if n.language == "sql" and n.compiled_code is None
+    ]
+    if missing:
+        raise ArtifactError(
+            f"{path} has no compiled SQL for {len(missing)} model(s) (e.g. {missing[0]!r});"
+            " run `dbt compile` or `dbt docs generate` to write compiled_code."
+        )

@@ -1,0 +1,62 @@
+"""Run dbt as a subprocess of the current Python, with headwater's fixed environment.
+
+A subprocess (rather than dbtRunner in-process) keeps dbt's global flags and logging out of the caller,
+which matters for tests that build several copies of the example one after another.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from headwater.errors import HeadwaterError
+
+DUCKDB_PATH_ENV = "HEADWATER_DUCKDB_PATH"
+
+
+class DbtCommandError(HeadwaterError):
+    """A dbt command failed."""
+
+
+@dataclass(frozen=True)
+class DbtResult:
+    args: tuple[str, ...]
+    returncode: int
+    output: str
+
+    @property
+    def ok(self) -> bool:
+        return self.returncode == 0
+
+
+def dbt_env(project_dir: Path, duckdb_path: Path | None = None) -> dict[str, str]:
+    env = dict(os.environ)
+    env["DBT_SEND_ANONYMOUS_USAGE_STATS"] = "false"
+    env["DO_NOT_TRACK"] = "1"
+    env["DBT_PROFILES_DIR"] = str(project_dir)
+    if duckdb_path is not None:
+        env[DUCKDB_PATH_ENV] = str(duckdb_path)
+    return env
+
+
+def run_dbt(
+    project_dir: Path, *args: str, duckdb_path: Path | None = None, check: bool = True
+) -> DbtResult:
+    """Run `dbt ARGS` in `project_dir` (profiles.yml there). Raise DbtCommandError when `check` and it fails."""
+    command = [sys.executable, "-m", "dbt.cli.main", *args, "--project-dir", str(project_dir)]
+    completed = subprocess.run(
+        command,
+        cwd=project_dir,
+        env=dbt_env(project_dir, duckdb_path),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    result = DbtResult(tuple(args), completed.returncode, completed.stdout + completed.stderr)
+    if check and not result.ok:
+        tail = "\n".join(result.output.strip().splitlines()[-15:])
+        raise DbtCommandError(f"`dbt {' '.join(args)}` failed in {project_dir}:\n{tail}")
+    return result

@@ -1,0 +1,134 @@
+"""Build the column lineage of a whole manifest: per model in topological order, from cache when valid."""
+
+from __future__ import annotations
+
+import time
+from graphlib import CycleError, TopologicalSorter
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from headwater.dbt.artifacts import Manifest, Node
+from headwater.dbt.loader import Artifacts
+from headwater.errors import ConfigError
+from headwater.lineage.cache import FORMAT, LineageCache, node_key
+from headwater.lineage.compact import RawEdge, RawLineage
+from headwater.lineage.graph import LineageGraph
+from headwater.lineage.schemas import SchemaBook
+
+if TYPE_CHECKING:
+    from sqlglot import exp
+
+ANALYSED_TYPES = frozenset({"model", "snapshot"})
+SNAPSHOT_COLUMNS = ("dbt_scd_id", "dbt_updated_at", "dbt_valid_from", "dbt_valid_to")
+
+
+def default_cache_dir(artifacts: Artifacts) -> Path | None:
+    return artifacts.target_path / "headwater" if artifacts.target_path is not None else None
+
+
+def build_lineage(
+    artifacts: Artifacts, cache_dir: str | Path | None = None, use_cache: bool = True
+) -> LineageGraph:
+    """Column lineage of every model and snapshot. `cache_dir` defaults to `<target>/headwater`."""
+    started = time.perf_counter()
+    manifest = artifacts.manifest
+    book = SchemaBook(artifacts)
+    directory = Path(cache_dir) if cache_dir is not None else default_cache_dir(artifacts)
+    cache = LineageCache(directory if use_cache else None)
+    analyser = _Analyser(manifest, book)
+    results: dict[str, RawLineage] = {}
+    for node_id in topological_order(manifest):
+        node = manifest.nodes.get(node_id)
+        if node is None or node.resource_type not in ANALYSED_TYPES:
+            continue
+        fallback = tuple(n.lower() for n, _ in book.declared.get(node_id, ()))
+        key = node_key(
+            [FORMAT, book.dialect, node.checksum, node.compiled_code or "", *fallback]
+            + [book.signature(p) for p in sorted(node.depends_on)]
+        )
+        result = cache.get(node_id, key)
+        if result is None:
+            result = analyser.analyse(node, fallback)
+            cache.put(node_id, key, result)
+        results[node_id] = result
+        book.infer(node_id, result.columns)
+    cache.prune(results)
+    cache.save()
+    return LineageGraph(
+        manifest,
+        results,
+        book,
+        seconds=time.perf_counter() - started,
+        cache_hits=cache.hits,
+        cache_misses=cache.misses,
+    )
+
+
+def topological_order(manifest: Manifest) -> list[str]:
+    sorter: TopologicalSorter[str] = TopologicalSorter()
+    for node in (*manifest.sources.values(), *manifest.nodes.values()):
+        sorter.add(node.unique_id, *(p for p in node.depends_on if p in manifest.nodes or p in manifest.sources))
+    try:
+        return list(sorter.static_order())
+    except CycleError as err:
+        path = " --> ".join(reversed(err.args[1])) if len(err.args) > 1 else str(err)
+        raise ConfigError(f"Found a cycle: {path}; break it in the models' refs.") from None
+
+
+class _Analyser:
+    """Holds what every model's analysis shares: the schema, relation and ephemeral-name indexes."""
+
+    def __init__(self, manifest: Manifest, book: SchemaBook) -> None:
+        self.manifest = manifest
+        self.book = book
+        self._tables: dict[tuple[str, str, str], str | None] = {}
+        self._ephemeral: dict[str, list[str]] = {}
+        for node in manifest.models():
+            if node.is_ephemeral:
+                self._ephemeral.setdefault(node.name.lower(), []).append(node.unique_id)
+
+    def analyse(self, node: Node, fallback: tuple[str, ...]) -> RawLineage:
+        from headwater.lineage.analyze import analyze_model, failed
+        from headwater.lineage.locate import Locator
+
+        if node.language != "sql":
+            return failed(node.unique_id, fallback, f"python model: {node.language} models are not analysed")
+        if not node.compiled_code:
+            return failed(node.unique_id, fallback, "no compiled SQL: run `dbt compile`")
+        # The node itself is in the schema too: incremental models read `{{ this }}`.
+        schema = self.book.mapping_schema((*node.depends_on, node.unique_id))
+        parents = set(node.depends_on)
+
+        def resolve_ephemeral(name: str) -> str | None:
+            hits = self._ephemeral.get(name.lower(), [])
+            preferred = [h for h in hits if h in parents]
+            return (preferred or hits or [None])[0]
+
+        result = analyze_model(
+            node.unique_id,
+            node.compiled_code,
+            self.book.dialect,
+            schema,
+            self._resolve_table,
+            resolve_ephemeral,
+            Locator(node.compiled_code, node.raw_code, self.book.dialect),
+            fallback,
+        )
+        if node.resource_type == "snapshot":
+            result = _with_snapshot_columns(result, fallback)
+        return result
+
+    def _resolve_table(self, table: exp.Table) -> str | None:
+        key = (table.catalog.lower(), table.db.lower(), table.name.lower())
+        if key not in self._tables:
+            found = self.manifest.node_by_relation(table.catalog or None, table.db or None, table.name)
+            self._tables[key] = found.unique_id if found is not None else None
+        return self._tables[key]
+
+
+def _with_snapshot_columns(result: RawLineage, fallback: tuple[str, ...]) -> RawLineage:
+    """dbt adds its SCD columns to a snapshot: values dbt computes, not an upstream column."""
+    extra = [c for c in (*SNAPSHOT_COLUMNS, *(f for f in fallback if f.startswith("dbt_"))) if c not in result.columns]
+    extra = list(dict.fromkeys(extra))
+    edges = tuple(RawEdge(c, "expression", expression="dbt snapshot metadata") for c in extra)
+    return result._replace(columns=result.columns + tuple(extra), edges=result.edges + edges)

@@ -1,0 +1,237 @@
+"""`LineageGraph`: the column lineage of a whole project, queried by the trace, contracts and the CLI.
+
+Per-model results are held in their compact form (`RawLineage`) and turned into `ModelLineage`/`Edge`
+objects on first use. Row edges are stored once per model and reported against every output column.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, deque
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from headwater.dbt.artifacts import Manifest
+from headwater.errors import ConfigError, suggest
+from headwater.lineage.compact import RawEdge, RawLineage
+from headwater.lineage.model import ColumnRef, Edge, EdgeKind, ModelLineage, SourceLocation
+
+if TYPE_CHECKING:
+    from headwater.lineage.schemas import SchemaBook
+
+LEAF_TYPES = frozenset({"source", "seed"})
+
+
+@dataclass(frozen=True)
+class LineageStats:
+    """Coverage of a manifest. `resolved`: model columns whose every path ends at a source/seed column or
+    a literal; `unknown`: model columns with at least one UNKNOWN edge of their own; `unresolved_upstream`:
+    the rest (an ancestor column is unknown)."""
+
+    models: int
+    columns: int
+    resolved: int
+    unknown: int
+    unresolved_upstream: int
+    unknown_reasons: Mapping[str, int] = field(default_factory=dict)
+    models_failed: int = 0
+    edges: int = 0
+    seconds: float = 0.0
+    cache_hits: int = 0
+    cache_misses: int = 0
+
+    @property
+    def coverage(self) -> float:
+        return self.resolved / self.columns if self.columns else 1.0
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "models": self.models,
+            "columns": self.columns,
+            "resolved": self.resolved,
+            "unknown": self.unknown,
+            "unresolved_upstream": self.unresolved_upstream,
+            "coverage": round(self.coverage, 4),
+            "unknown_reasons": dict(self.unknown_reasons),
+            "models_failed": self.models_failed,
+            "edges": self.edges,
+            "seconds": round(self.seconds, 3),
+            "cache_hits": self.cache_hits,
+            "cache_misses": self.cache_misses,
+        }
+
+
+def reason_category(reason: str) -> str:
+    return reason.split(":", 1)[0].strip() or "unknown"
+
+
+class LineageGraph:
+    def __init__(
+        self,
+        manifest: Manifest,
+        results: Mapping[str, RawLineage],
+        book: SchemaBook,
+        seconds: float = 0.0,
+        cache_hits: int = 0,
+        cache_misses: int = 0,
+    ) -> None:
+        self.manifest = manifest
+        self.dialect = manifest.dialect
+        self.raw = results
+        self._book = book
+        self.seconds = seconds
+        self.cache_hits = cache_hits
+        self.cache_misses = cache_misses
+        self._models: dict[str, ModelLineage] = {}
+        self._by_target: dict[str, dict[str, tuple[Edge, ...]]] = {}
+        self._reverse: dict[ColumnRef, list[tuple[str, RawEdge]]] | None = None
+
+    # -- nodes and columns -------------------------------------------------------------------------
+    def node_id(self, name: str) -> str:
+        """unique_id for a unique_id, model name or source_name.table_name (ConfigError if unknown)."""
+        return self.manifest.find_node(name).unique_id
+
+    def columns_of(self, node: str) -> tuple[str, ...]:
+        """Output columns (lower-cased) of a model, snapshot, seed or source, as far as they are known."""
+        raw = self.raw.get(node)
+        if raw is not None:
+            return raw.columns
+        return tuple(n.lower() for n, _ in self._book.columns(node) or ())
+
+    def model(self, unique_id: str) -> ModelLineage:
+        found = self._models.get(unique_id)
+        if found is not None:
+            return found
+        raw = self.raw.get(unique_id)
+        if raw is None:
+            if self.manifest.get(unique_id) is None:
+                raise ConfigError(f"no node {unique_id!r} in the manifest.{suggest(unique_id, self.raw)}")
+            lineage = ModelLineage(node=unique_id, columns=self.columns_of(unique_id), edges=(), dialect=self.dialect)
+        else:
+            node = self.manifest[unique_id]
+            edges: list[Edge] = [self._edge(unique_id, node.original_file_path, e, e.target) for e in raw.edges]
+            for column in raw.columns:
+                edges.extend(self._edge(unique_id, node.original_file_path, e, column) for e in raw.row_edges)
+            lineage = ModelLineage(unique_id, raw.columns, tuple(edges), self.dialect, raw.error)
+        self._models[unique_id] = lineage
+        return lineage
+
+    def _edge(self, node_id: str, file: str, raw: RawEdge, target: str) -> Edge:
+        source = ColumnRef(raw.source_node, raw.source_column) if raw.source_node and raw.source_column else None
+        location = SourceLocation(file, raw.line, raw.compiled) if raw.expression or raw.line else SourceLocation(file)
+        return Edge(
+            source=source,
+            target=ColumnRef(node_id, target),
+            kind=EdgeKind(raw.kind),
+            expression=raw.expression,
+            location=location,
+            reason=raw.reason,
+            join_side=raw.join_side,
+        )
+
+    # -- edges -------------------------------------------------------------------------------------
+    def edges_into(self, ref: ColumnRef) -> tuple[Edge, ...]:
+        """Value edges into `ref`, then the row edges (join/filter/group) of its model."""
+        by_target = self._by_target.get(ref.node)
+        if by_target is None:
+            grouped: dict[str, list[Edge]] = {}
+            for edge in self.model(ref.node).edges:
+                grouped.setdefault(edge.target.column, []).append(edge)
+            by_target = {k: tuple(v) for k, v in grouped.items()}
+            self._by_target[ref.node] = by_target
+        return by_target.get(ref.column.lower(), ())
+
+    def edges_from(self, ref: ColumnRef) -> tuple[Edge, ...]:
+        """Edges whose source is `ref` (a row edge counts once per column of the model it feeds)."""
+        if self._reverse is None:
+            reverse: dict[ColumnRef, list[tuple[str, RawEdge]]] = {}
+            for node_id, raw in self.raw.items():
+                for e in (*raw.edges, *raw.row_edges):
+                    if e.source_node and e.source_column:
+                        reverse.setdefault(ColumnRef(e.source_node, e.source_column), []).append((node_id, e))
+            self._reverse = reverse
+        out: list[Edge] = []
+        for node_id, e in self._reverse.get(ColumnRef(ref.node, ref.column.lower()), ()):
+            file = self.manifest[node_id].original_file_path
+            targets = [e.target] if e.target else list(self.raw[node_id].columns)
+            out.extend(self._edge(node_id, file, e, t) for t in targets)
+        return tuple(out)
+
+    def upstream(self, ref: ColumnRef, depth: int | None = None, rows: bool = True) -> tuple[Edge, ...]:
+        """Every edge on the way up from `ref` (breadth first); `depth` counts model hops."""
+        return tuple(self._walk(ref, depth, rows, up=True))
+
+    def downstream(self, ref: ColumnRef, depth: int | None = None, rows: bool = True) -> tuple[Edge, ...]:
+        return tuple(self._walk(ref, depth, rows, up=False))
+
+    def _walk(self, start: ColumnRef, depth: int | None, rows: bool, up: bool) -> Iterator[Edge]:
+        seen = {start}
+        queue: deque[tuple[ColumnRef, int]] = deque([(start, 0)])
+        while queue:
+            ref, level = queue.popleft()
+            if depth is not None and level >= depth:
+                continue
+            for edge in self.edges_into(ref) if up else self.edges_from(ref):
+                if not rows and edge.kind.is_row_edge:
+                    continue
+                yield edge
+                nxt = edge.source if up else edge.target
+                if nxt is not None and nxt not in seen:
+                    seen.add(nxt)
+                    queue.append((nxt, level + 1))
+
+    # -- coverage ----------------------------------------------------------------------------------
+    def stats(self) -> LineageStats:
+        resolved_cols: dict[str, set[str]] = {}
+        reasons: Counter[str] = Counter()
+        n_models = n_cols = n_resolved = n_unknown = n_edges = failed = 0
+        for node_id, raw in self.raw.items():  # insertion order is topological
+            is_model = self.manifest.nodes[node_id].resource_type == "model"
+            row_unknown = [e.reason for e in raw.row_edges if e.kind == "unknown"]
+            # An incremental model's filter on its own table (`{{ this }}`) is not a path upstream.
+            rows_ok = not row_unknown and all(
+                e.source_node == node_id or self._is_resolved(e, resolved_cols) for e in raw.row_edges
+            )
+            by_target: dict[str, list[RawEdge]] = {}
+            for e in raw.edges:
+                by_target.setdefault(e.target, []).append(e)
+            ok_cols: set[str] = set()
+            for column in raw.columns:
+                into = by_target.get(column, [])
+                unknown = [e.reason for e in into if e.kind == "unknown"] + row_unknown
+                ok = rows_ok and not unknown and all(self._is_resolved(e, resolved_cols) for e in into)
+                if ok:
+                    ok_cols.add(column)
+                if is_model:
+                    n_cols += 1
+                    n_resolved += ok
+                    if unknown:
+                        n_unknown += 1
+                        reasons.update({reason_category(r) for r in unknown})
+            resolved_cols[node_id] = ok_cols
+            if is_model:
+                n_models += 1
+                failed += bool(raw.error)
+                n_edges += len(raw.edges) + len(raw.row_edges) * len(raw.columns)
+        return LineageStats(
+            models=n_models,
+            columns=n_cols,
+            resolved=n_resolved,
+            unknown=n_unknown,
+            unresolved_upstream=n_cols - n_resolved - n_unknown,
+            unknown_reasons=dict(reasons.most_common()),
+            models_failed=failed,
+            edges=n_edges,
+            seconds=self.seconds,
+            cache_hits=self.cache_hits,
+            cache_misses=self.cache_misses,
+        )
+
+    def _is_resolved(self, edge: RawEdge, resolved_cols: Mapping[str, set[str]]) -> bool:
+        if edge.source_node is None:
+            return edge.kind != "unknown"  # a literal
+        upstream = resolved_cols.get(edge.source_node)
+        if upstream is None:  # a source, a seed, or a node outside the analysed set
+            node = self.manifest.get(edge.source_node)
+            return node is not None and node.resource_type in LEAF_TYPES
+        return edge.source_column in upstream

@@ -1,0 +1,239 @@
+"""The checks headwater can re-run upstream, as a tagged union of frozen dataclasses.
+
+A Check names columns of one relation; `rename` moves it to another relation along a lineage edge.
+How each check becomes SQL lives in `headwater.trace.measures`; how GX expectations become checks lives
+in `headwater.trace.gx_map`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any, ClassVar
+
+
+@dataclass(frozen=True)
+class NotNull:
+    column: str
+    mostly: float = 1.0
+    name: ClassVar[str] = "not_null"
+
+
+@dataclass(frozen=True)
+class Unique:
+    """Unique values of one column, or of a combination of columns (compound unique)."""
+
+    columns: tuple[str, ...]
+    name: ClassVar[str] = "unique"
+
+    @property
+    def column(self) -> str:
+        return self.columns[0]
+
+
+@dataclass(frozen=True)
+class InSet:
+    """Values in (or, with `negate`, not in) a set: accepted_values / in_set / not_in_set."""
+
+    column: str
+    values: tuple[Any, ...]
+    negate: bool = False
+    mostly: float = 1.0
+    name: ClassVar[str] = "in_set"
+
+
+@dataclass(frozen=True)
+class DistinctContains:
+    """Every value of `values` occurs in the column (and, with `exact`, no other value does)."""
+
+    column: str
+    values: tuple[Any, ...]
+    exact: bool = False
+    name: ClassVar[str] = "distinct_values"
+
+
+@dataclass(frozen=True)
+class Between:
+    """Row values (`stat="value"`) or an aggregate of the column (`min`, `max`, `mean`, `sum`) in a range."""
+
+    column: str
+    min_value: Any = None
+    max_value: Any = None
+    strict_min: bool = False
+    strict_max: bool = False
+    stat: str = "value"
+    mostly: float = 1.0
+    name: ClassVar[str] = "between"
+
+
+@dataclass(frozen=True)
+class Regex:
+    column: str
+    pattern: str
+    negate: bool = False
+    mostly: float = 1.0
+    name: ClassVar[str] = "regex"
+
+
+@dataclass(frozen=True)
+class RowCount:
+    min_value: int | None = None
+    max_value: int | None = None
+    column: str = ""
+    name: ClassVar[str] = "row_count"
+
+
+@dataclass(frozen=True)
+class Schema:
+    """Columns that must exist (`exact`: and no others) and expected types (column, type) pairs."""
+
+    columns: tuple[str, ...] = ()
+    types: tuple[tuple[str, str], ...] = ()
+    exact: bool = False
+    column: str = ""
+    name: ClassVar[str] = "schema"
+
+
+@dataclass(frozen=True)
+class Freshness:
+    """max(column) is at least `as_of - max_age_seconds` (as_of None: now)."""
+
+    column: str
+    max_age_seconds: float
+    as_of: datetime | None = None
+    name: ClassVar[str] = "freshness"
+
+
+@dataclass(frozen=True)
+class Drift:
+    """The column's distribution matches a baseline: categorical shares (value, share), or numeric
+    bin edges with their shares (`bins` has one more element than `shares`)."""
+
+    column: str
+    values: tuple[Any, ...] = ()
+    shares: tuple[float, ...] = ()
+    bins: tuple[float, ...] = ()
+    threshold: float = 0.2  # population stability index
+    name: ClassVar[str] = "drift"
+
+
+@dataclass(frozen=True)
+class Referential:
+    """Every non-null value of `column` exists in `to_relation.to_column` (no orphans)."""
+
+    column: str
+    to_relation: str
+    to_column: str
+    name: ClassVar[str] = "referential"
+
+
+@dataclass(frozen=True)
+class McvShare:
+    """The most common value's share of rows stays below `max_share`."""
+
+    column: str
+    max_share: float
+    name: ClassVar[str] = "mcv_share"
+
+
+@dataclass(frozen=True)
+class Untraceable:
+    """An expectation headwater cannot re-run upstream; reported by name, never dropped."""
+
+    expectation_type: str
+    column: str = ""
+    reason: str = ""
+    name: ClassVar[str] = "untraceable"
+
+
+Check = (
+    NotNull
+    | Unique
+    | InSet
+    | DistinctContains
+    | Between
+    | Regex
+    | RowCount
+    | Schema
+    | Freshness
+    | Drift
+    | Referential
+    | McvShare
+    | Untraceable
+)
+
+CHECK_NAMES: tuple[str, ...] = (
+    "not_null",
+    "unique",
+    "in_set",
+    "accepted_values",
+    "distinct_values",
+    "between",
+    "min",
+    "max",
+    "regex",
+    "row_count",
+    "schema",
+    "freshness",
+    "drift",
+    "referential",
+    "mcv_share",
+)
+
+
+def columns_of(check: Check) -> tuple[str, ...]:
+    """The columns of its relation a check reads."""
+    if isinstance(check, Unique):
+        return check.columns
+    if isinstance(check, Schema):
+        return check.columns + tuple(c for c, _ in check.types if c not in check.columns)
+    return (check.column,) if check.column else ()
+
+
+def rename(check: Check, mapping: dict[str, str]) -> Check:
+    """The same check on another relation whose columns are named by `mapping` (old -> new)."""
+    if isinstance(check, Unique):
+        return replace(check, columns=tuple(mapping.get(c, c) for c in check.columns))
+    if isinstance(check, Schema):
+        return replace(
+            check,
+            columns=tuple(mapping.get(c, c) for c in check.columns),
+            types=tuple((mapping.get(c, c), t) for c, t in check.types),
+        )
+    if check.column:
+        return replace(check, column=mapping.get(check.column, check.column))
+    return check
+
+
+def describe(check: Check) -> str:
+    """A short human phrase: `not_null`, `between [0, 5000]`, `in_set {'card', 'cash'}`."""
+    if isinstance(check, Unique):
+        return "unique" if len(check.columns) == 1 else f"unique ({', '.join(check.columns)})"
+    if isinstance(check, InSet):
+        shown = ", ".join(repr(v) for v in check.values[:5]) + (", …" if len(check.values) > 5 else "")
+        return f"{'not_in_set' if check.negate else 'in_set'} {{{shown}}}"
+    if isinstance(check, DistinctContains):
+        return f"distinct values {'equal' if check.exact else 'contain'} {{{', '.join(map(repr, check.values))}}}"
+    if isinstance(check, Between):
+        what = "" if check.stat == "value" else f"{check.stat} "
+        return f"{what}between [{check.min_value}, {check.max_value}]"
+    if isinstance(check, Regex):
+        return f"{'not ' if check.negate else ''}regex {check.pattern!r}"
+    if isinstance(check, RowCount):
+        return f"row_count between [{check.min_value}, {check.max_value}]"
+    if isinstance(check, Freshness):
+        return f"freshness (max age {check.max_age_seconds / 3600:g} h)"
+    if isinstance(check, Referential):
+        return f"referential → {check.to_relation}.{check.to_column}"
+    if isinstance(check, McvShare):
+        return f"most common value share < {check.max_share}"
+    if isinstance(check, Untraceable):
+        return f"untraceable ({check.expectation_type})"
+    return check.name
+
+
+def from_question(check: str, column: str, args: dict[str, str]) -> Check:
+    """A check from `--check NAME --column COL --arg key=value`, as the CLI and the API take it."""
+    from headwater.trace.gx_map import check_from_question
+
+    return check_from_question(check, column, args)

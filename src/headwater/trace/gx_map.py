@@ -1,0 +1,256 @@
+"""GX expectation configurations (type + kwargs, as plain JSON) -> Checks. No great_expectations import.
+
+Core `expect_*` types and headwater's own expectations (snake_case names) are mapped; any other type
+becomes `Untraceable(type)` so the report names it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any
+
+from headwater.errors import ConfigError, suggest
+from headwater.trace.checks import (
+    CHECK_NAMES,
+    Between,
+    Check,
+    DistinctContains,
+    Drift,
+    Freshness,
+    InSet,
+    McvShare,
+    NotNull,
+    Referential,
+    Regex,
+    RowCount,
+    Schema,
+    Unique,
+    Untraceable,
+)
+
+Kwargs = Mapping[str, Any]
+
+
+def _col(kw: Kwargs) -> str:
+    return str(kw.get("column", "")).lower()
+
+
+def _mostly(kw: Kwargs) -> float:
+    value = kw.get("mostly")
+    return float(value) if value is not None else 1.0
+
+
+def _values(kw: Kwargs, key: str = "value_set") -> tuple[Any, ...]:
+    raw = kw.get(key) or ()
+    return tuple(raw)
+
+
+def _between(stat: str) -> Callable[[Kwargs], Check]:
+    def build(kw: Kwargs) -> Check:
+        return Between(
+            _col(kw),
+            kw.get("min_value"),
+            kw.get("max_value"),
+            bool(kw.get("strict_min", False)),
+            bool(kw.get("strict_max", False)),
+            stat=stat,
+            mostly=_mostly(kw),
+        )
+
+    return build
+
+
+def _duration_seconds(kw: Kwargs) -> float:
+    for key, factor in (("max_age_seconds", 1), ("max_lag_seconds", 1), ("max_age_minutes", 60)):
+        if kw.get(key) is not None:
+            return float(kw[key]) * factor
+    for key, factor in (("max_age_hours", 3600), ("max_lag_hours", 3600), ("max_age_days", 86400)):
+        if kw.get(key) is not None:
+            return float(kw[key]) * factor
+    lag = kw.get("max_lag") or kw.get("max_age")
+    if isinstance(lag, int | float):
+        return float(lag)
+    if isinstance(lag, str):
+        match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smhd])\s*", lag)
+        if match:
+            return float(match.group(1)) * {"s": 1, "m": 60, "h": 3600, "d": 86400}[match.group(2)]
+    return 86400.0
+
+
+def _as_of(kw: Kwargs) -> datetime | None:
+    raw = kw.get("reference_time") or kw.get("as_of") or kw.get("now")
+    if raw in (None, "", "now"):
+        return None
+    return datetime.fromisoformat(str(raw).replace("Z", "+00:00")).replace(tzinfo=None)
+
+
+def _fresh(kw: Kwargs) -> Check:
+    return Freshness(_col(kw), _duration_seconds(kw), _as_of(kw))
+
+
+def _drift(kw: Kwargs) -> Check:
+    baseline = kw.get("baseline") or kw.get("partition_object") or {}
+    if isinstance(baseline, Mapping):
+        if "bins" in baseline:
+            return Drift(_col(kw), bins=tuple(baseline["bins"]), shares=tuple(baseline.get("weights", ())))
+        if "values" in baseline:
+            return Drift(_col(kw), values=tuple(baseline["values"]), shares=tuple(baseline.get("weights", ())))
+        if "shares" in baseline and isinstance(baseline["shares"], Mapping):
+            shares = baseline["shares"]
+            return Drift(_col(kw), values=tuple(shares), shares=tuple(float(v) for v in shares.values()))
+    return Untraceable(
+        "expect_column_distribution_to_match_baseline",
+        _col(kw),
+        "the baseline is not inline in the expectation (give `baseline` with values/bins and weights)",
+    )
+
+
+def _schema_contract(kw: Kwargs) -> Check:
+    contract = kw.get("contract") or kw.get("columns") or {}
+    names: list[str] = []
+    types: list[tuple[str, str]] = []
+    items = contract.get("columns", contract) if isinstance(contract, Mapping) else contract
+    if isinstance(items, Mapping):
+        items = [{"name": k, **(v if isinstance(v, Mapping) else {"data_type": v})} for k, v in items.items()]
+    for item in items or ():
+        if isinstance(item, str):
+            names.append(item.lower())
+        elif isinstance(item, Mapping) and item.get("name"):
+            names.append(str(item["name"]).lower())
+            dtype = item.get("data_type") or item.get("type") or item.get("physicalType")
+            if dtype:
+                types.append((str(item["name"]).lower(), str(dtype)))
+    return Schema(tuple(names), tuple(types), exact=bool(kw.get("exact", kw.get("allow_extra", True) is False)))
+
+
+def _columns_set(kw: Kwargs) -> Check:
+    cols = tuple(str(c).lower() for c in (kw.get("column_set") or kw.get("column_list") or ()))
+    exact = bool(kw.get("exact_match", True)) if "column_set" in kw else True
+    return Schema(cols, exact=exact)
+
+
+def _referential(kw: Kwargs) -> Check:
+    target = kw.get("to_table") or kw.get("table") or kw.get("reference_table") or kw.get("other_table") or ""
+    to_column = kw.get("to_column") or kw.get("reference_column") or kw.get("other_column") or kw.get("field")
+    return Referential(_col(kw), str(target), str(to_column or _col(kw)).lower())
+
+
+MAPPERS: dict[str, Callable[[Kwargs], Check]] = {
+    "expect_column_values_to_not_be_null": lambda kw: NotNull(_col(kw), _mostly(kw)),
+    "expect_column_values_to_be_unique": lambda kw: Unique((_col(kw),)),
+    "expect_compound_columns_to_be_unique": lambda kw: Unique(tuple(c.lower() for c in kw["column_list"])),
+    "expect_select_column_values_to_be_unique_within_record": lambda kw: Untraceable(
+        "expect_select_column_values_to_be_unique_within_record"
+    ),
+    "expect_column_values_to_be_in_set": lambda kw: InSet(_col(kw), _values(kw), mostly=_mostly(kw)),
+    "expect_column_values_to_not_be_in_set": lambda kw: InSet(_col(kw), _values(kw), True, _mostly(kw)),
+    "expect_column_distinct_values_to_be_in_set": lambda kw: InSet(_col(kw), _values(kw)),
+    "expect_column_distinct_values_to_contain_set": lambda kw: DistinctContains(_col(kw), _values(kw)),
+    "expect_column_distinct_values_to_equal_set": lambda kw: DistinctContains(_col(kw), _values(kw), True),
+    "expect_column_values_to_be_between": _between("value"),
+    "expect_column_min_to_be_between": _between("min"),
+    "expect_column_max_to_be_between": _between("max"),
+    "expect_column_mean_to_be_between": _between("mean"),
+    "expect_column_sum_to_be_between": _between("sum"),
+    "expect_column_values_to_match_regex": lambda kw: Regex(_col(kw), str(kw["regex"]), False, _mostly(kw)),
+    "expect_column_values_to_not_match_regex": lambda kw: Regex(_col(kw), str(kw["regex"]), True, _mostly(kw)),
+    "expect_table_row_count_to_be_between": lambda kw: RowCount(kw.get("min_value"), kw.get("max_value")),
+    "expect_table_row_count_to_equal": lambda kw: RowCount(kw.get("value"), kw.get("value")),
+    "expect_column_to_exist": lambda kw: Schema((_col(kw),)),
+    "expect_table_columns_to_match_set": _columns_set,
+    "expect_table_columns_to_match_ordered_list": _columns_set,
+    "expect_column_values_to_be_of_type": lambda kw: Schema(types=((_col(kw), str(kw.get("type_", ""))),)),
+    "expect_column_values_to_be_in_type_list": lambda kw: Schema(
+        types=((_col(kw), str((kw.get("type_list") or [""])[0])),)
+    ),
+    "expect_column_kl_divergence_to_be_less_than": _drift,
+    # headwater's own expectations (headwater.gx)
+    "expect_table_schema_to_match_contract": _schema_contract,
+    "expect_column_distribution_to_match_baseline": _drift,
+    "expect_table_to_be_fresh": _fresh,
+    "expect_column_most_common_value_share_to_be_below": lambda kw: McvShare(
+        _col(kw), float(kw.get("max_share", kw.get("threshold", 0.5)))
+    ),
+    "expect_column_values_to_exist_in_table": _referential,
+}
+
+
+def check_from_expectation(expectation_type: str, kwargs: Kwargs) -> Check:
+    """The Check for one expectation config; Untraceable (with the reason) when it cannot be mapped."""
+    kind = _snake(expectation_type)
+    mapper = MAPPERS.get(kind)
+    if mapper is None:
+        return Untraceable(kind, _col(kwargs), "headwater does not know how to re-run this expectation upstream")
+    try:
+        return mapper(kwargs)
+    except (KeyError, TypeError, ValueError) as err:
+        return Untraceable(kind, _col(kwargs), f"its arguments could not be read ({err})")
+
+
+def _snake(name: str) -> str:
+    """`ExpectTableToBeFresh` -> `expect_table_to_be_fresh`; snake_case names pass unchanged."""
+    if "_" in name or name.islower():
+        return name
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+def check_from_question(check: str, column: str, args: Mapping[str, str]) -> Check:
+    """`--check NAME --column COL --arg key=value`: the names of `CHECK_NAMES` or any expectation type."""
+    name = check.lower()
+    col = column.lower()
+    if name.startswith("expect") or name[:1].isupper():
+        kw: dict[str, Any] = {"column": col, **{k: _literal(v) for k, v in args.items()}}
+        return check_from_expectation(name, kw)
+    if name == "not_null":
+        return NotNull(col)
+    if name == "unique":
+        extra = tuple(c.strip().lower() for c in args.get("columns", "").split(",") if c.strip())
+        return Unique(extra or (col,))
+    if name in ("in_set", "accepted_values"):
+        return InSet(col, _list(args.get("values", args.get("value_set", ""))))
+    if name == "distinct_values":
+        return DistinctContains(col, _list(args.get("values", "")), args.get("exact", "") == "true")
+    if name in ("between", "min", "max"):
+        stat = "value" if name == "between" else name
+        return Between(col, _literal(args.get("min", args.get("min_value"))), _literal(args.get("max", args.get("max_value"))), stat=stat)
+    if name == "regex":
+        return Regex(col, args.get("pattern", args.get("regex", "")))
+    if name == "row_count":
+        return RowCount(_int(args.get("min")), _int(args.get("max")))
+    if name == "schema":
+        cols = _list(args.get("columns", col))
+        types = tuple((col, args["type"]),) if "type" in args else ()
+        return Schema(tuple(str(c).lower() for c in cols) if "columns" in args or not types else (), types)
+    if name == "freshness":
+        return _fresh({"column": col, **args})
+    if name == "drift":
+        return _drift({"column": col, "baseline": _literal(args.get("baseline", "{}"))})
+    if name == "referential":
+        return Referential(col, args.get("to", args.get("to_table", "")), args.get("field", col).lower())
+    if name == "mcv_share":
+        return McvShare(col, float(args.get("max_share", "0.5")))
+    raise ConfigError(f"unknown check {check!r}; use one of {', '.join(CHECK_NAMES)}" + suggest(name, CHECK_NAMES))
+
+
+def _literal(raw: str | None) -> Any:
+    if raw is None:
+        return None
+    import json
+
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return raw
+
+
+def _list(raw: str) -> tuple[Any, ...]:
+    parsed = _literal(raw)
+    if isinstance(parsed, list):
+        return tuple(parsed)
+    return tuple(_literal(p.strip()) for p in str(raw).split(",") if p.strip())
+
+
+def _int(raw: str | None) -> int | None:
+    return int(raw) if raw not in (None, "") else None

@@ -1,0 +1,202 @@
+"""Run a model's own compiled SQL, instrumented, to decide who made failing rows bad.
+
+The defining SELECT of the failing column is re-run with its FROM, JOINs and WHERE intact, projecting the
+output expression, the input columns it reads and the join keys of both sides. Failing output rows are then
+classified in SQL:
+
+- `input_bad[i]`: input i already fails (NULL for not_null; the same predicate through passthrough/cast;
+  a value never seen in passing rows through any other expression) -> go further up;
+- `join_miss[j]`: the joined side of outer join j found no match -> the join is the cause;
+- `nulled`: the output is NULL although every input is not (a cast or an expression nulls it out);
+- the rest: the expression itself produced the bad value.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlglot import exp
+
+from headwater.trace.checks import Check, NotNull
+from headwater.trace.measures import failing_predicate
+from headwater.trace.scope import JoinInfo, Scope
+from headwater.warehouse import Warehouse
+
+ROWS = "hw_rows"
+
+
+@dataclass(frozen=True)
+class Classified:
+    failing: int
+    passing: int
+    input_bad: dict[int, int] = field(default_factory=dict)
+    input_new: dict[int, int] = field(default_factory=dict)  # value never seen in passing rows
+    input_outside: dict[int, int] = field(default_factory=dict)  # outside the passing rows' range
+    join_miss: dict[int, int] = field(default_factory=dict)
+    join_miss_keys: dict[int, int] = field(default_factory=dict)
+    nulled: int = 0
+    samples: tuple[dict[str, Any], ...] = ()
+    sql: str = ""
+    sample_sql: str = ""
+
+
+def _q(name: str) -> exp.Column:
+    return exp.column(exp.to_identifier(name, quoted=True))
+
+
+def _count_if(condition: exp.Expression) -> exp.Expression:
+    return exp.func("sum", exp.case().when(condition, exp.Literal.number(1)).else_(exp.Literal.number(0)))
+
+
+def _is_null(e: exp.Expression) -> exp.Expression:
+    return exp.Is(this=e, expression=exp.Null())
+
+
+def _not_null(e: exp.Expression) -> exp.Expression:
+    return exp.Not(this=_is_null(e))
+
+
+def relevant_joins(scope: Scope) -> list[JoinInfo]:
+    """Joins whose joined side feeds the output, directly or through the key of a later join."""
+    tables = {c.table.lower() for c in scope.inputs() if c.table}
+    if not tables and scope.joins:
+        return []
+    relevant: list[JoinInfo] = []
+    for join in reversed(scope.joins):
+        if join.alias.lower() in tables and join.is_outer and join.pairs:
+            relevant.append(join)
+            tables |= {d.table.lower() for d, _ in join.pairs if d.table}
+    return list(reversed(relevant))
+
+
+def with_rows(scope: Scope, projections: dict[str, exp.Expression], outer: exp.Select, keep_where: bool = True) -> exp.Select:
+    """`outer` (which reads FROM hw_rows) with the instrumented defining SELECT attached as a CTE."""
+    inner = scope.with_projections(projections, keep_where=keep_where)
+    ctes = list(inner.args["with_"].expressions) if inner.args.get("with_") else []
+    inner.set("with_", None)
+    ctes.append(exp.CTE(this=inner, alias=exp.TableAlias(this=exp.to_identifier(ROWS, quoted=True))))
+    outer.set("with_", exp.With(expressions=ctes))
+    return outer
+
+
+def classify(
+    warehouse: Warehouse,
+    scope: Scope,
+    check: Check,
+    translatable: list[bool],
+    label: str,
+    sample_columns: dict[str, exp.Expression] | None = None,
+) -> Classified | None:
+    """Classify the failing rows of `check` on the scope's output. None for a check with no row predicate."""
+    predicate = failing_predicate(check, _q("hw_out"))
+    if predicate is None:
+        return None
+    inputs = scope.inputs()
+    joins = relevant_joins(scope)
+    projections: dict[str, exp.Expression] = {"hw_out": scope.output}
+    for i, column in enumerate(inputs):
+        projections[f"hw_in_{i}"] = column
+    for join in joins:
+        for k, (driving, joined) in enumerate(join.pairs):
+            projections[f"hw_jd_{join.index}_{k}"] = driving
+            projections[f"hw_jj_{join.index}_{k}"] = joined
+    for name, expression in (sample_columns or {}).items():
+        projections.setdefault(f"hw_key_{name}", expression)
+
+    passing_rows = exp.or_(exp.Not(this=predicate.copy()), _is_null(predicate.copy()))
+    measures: list[exp.Expression] = [
+        exp.alias_(exp.Count(this=exp.Star()), "hw_failing", quoted=True),
+        exp.alias_(exp.Subquery(this=exp.select(exp.Count(this=exp.Star())).from_(ROWS).where(passing_rows.copy())), "hw_passing", quoted=True),
+    ]
+    all_inputs_present = exp.and_(*[_not_null(_q(f"hw_in_{i}")) for i in range(len(inputs))]) if inputs else None
+    # A row whose joined side is missing is the join's doing, not its input's: count it once, there.
+    misses = [_miss_condition(join) for join in joins]
+    matched = exp.Not(this=exp.or_(*[m.copy() for m in misses])) if misses else None
+    for i in range(len(inputs)):
+        value = _q(f"hw_in_{i}")
+        if isinstance(check, NotNull) or not translatable[i]:
+            bad = _is_null(value.copy()) if isinstance(check, NotNull) else None
+        else:
+            bad = failing_predicate(check, value.copy())
+        if bad is not None:
+            bad = exp.and_(bad, matched.copy()) if matched is not None else bad
+            measures.append(exp.alias_(_count_if(bad), f"hw_bad_{i}", quoted=True))
+        if not isinstance(check, NotNull):
+            seen = exp.select(value.copy()).from_(ROWS).where(exp.and_(passing_rows.copy(), _not_null(value.copy())))
+            new = exp.and_(_not_null(value.copy()), exp.Not(this=exp.In(this=value.copy(), query=exp.Subquery(this=seen))))
+            measures.append(exp.alias_(_count_if(new), f"hw_new_{i}", quoted=True))
+            low = exp.select(exp.func("min", value.copy())).from_(ROWS).where(passing_rows.copy())
+            high = exp.select(exp.func("max", value.copy())).from_(ROWS).where(passing_rows.copy())
+            outside = exp.or_(
+                exp.LT(this=value.copy(), expression=exp.Subquery(this=low)),
+                exp.GT(this=value.copy(), expression=exp.Subquery(this=high)),
+            )
+            measures.append(exp.alias_(_count_if(outside), f"hw_outside_{i}", quoted=True))
+    for join in joins:
+        miss = _miss_condition(join)
+        measures.append(exp.alias_(_count_if(miss), f"hw_miss_{join.index}", quoted=True))
+        first_key = _q(f"hw_jd_{join.index}_0")
+        keys = exp.Count(this=exp.Distinct(expressions=[exp.case().when(miss.copy(), first_key).else_(exp.Null())]))
+        measures.append(exp.alias_(keys, f"hw_misskeys_{join.index}", quoted=True))
+    if isinstance(check, NotNull) and all_inputs_present is not None:
+        measures.append(exp.alias_(_count_if(all_inputs_present), "hw_nulled", quoted=True))
+    outer = exp.select(*measures).from_(ROWS).where(predicate.copy())
+    query = with_rows(scope, projections, outer)
+    result = warehouse.query(query, purpose=f"instrumented {label}", relation=label)
+    row = result.first()
+
+    sample_outer = exp.select(*[_q(name) for name in projections]).from_(ROWS).where(predicate.copy()).limit(5)
+    sample_query = with_rows(scope, projections, sample_outer)
+    samples = warehouse.query(sample_query, purpose=f"failing rows of {label}", relation=label)
+
+    def ints(prefix: str) -> dict[int, int]:
+        return {int(k[len(prefix):]): int(v or 0) for k, v in row.items() if k.startswith(prefix)}
+
+    return Classified(
+        failing=int(row.get("hw_failing") or 0),
+        passing=int(row.get("hw_passing") or 0),
+        input_bad=ints("hw_bad_"),
+        input_new=ints("hw_new_"),
+        input_outside=ints("hw_outside_"),
+        join_miss=ints("hw_miss_"),
+        join_miss_keys=ints("hw_misskeys_"),
+        nulled=int(row.get("hw_nulled") or 0),
+        samples=tuple(samples.records()),
+        sql=result.probe.sql,
+        sample_sql=samples.probe.sql,
+    )
+
+
+def _miss_condition(join: JoinInfo) -> exp.Expression:
+    """The joined side has no match: all its keys NULL while the driving side's keys are not."""
+    joined_null = exp.and_(*[_is_null(_q(f"hw_jj_{join.index}_{k}")) for k in range(len(join.pairs))])
+    driving_set = exp.and_(*[_not_null(_q(f"hw_jd_{join.index}_{k}")) for k in range(len(join.pairs))])
+    if join.side == "right":
+        joined_null, driving_set = (
+            exp.and_(*[_is_null(_q(f"hw_jd_{join.index}_{k}")) for k in range(len(join.pairs))]),
+            exp.and_(*[_not_null(_q(f"hw_jj_{join.index}_{k}")) for k in range(len(join.pairs))]),
+        )
+    return exp.and_(joined_null, driving_set)
+
+
+def miss_samples(warehouse: Warehouse, scope: Scope, join: JoinInfo, check: Check, label: str) -> tuple[list[str], str]:
+    """Up to 5 driving-side key values the join found no match for, and the probe's SQL."""
+    predicate = failing_predicate(check, _q("hw_out"))
+    projections: dict[str, exp.Expression] = {"hw_out": scope.output}
+    for k, (driving, joined) in enumerate(join.pairs):
+        projections[f"hw_jd_{join.index}_{k}"] = driving
+        projections[f"hw_jj_{join.index}_{k}"] = joined
+    condition = _miss_condition(join)
+    if predicate is not None:
+        condition = exp.and_(predicate, condition)
+    outer = (
+        exp.select(_q(f"hw_jd_{join.index}_0"))
+        .distinct()
+        .from_(ROWS)
+        .where(condition)
+        .order_by(_q(f"hw_jd_{join.index}_0"))
+        .limit(5)
+    )
+    result = warehouse.query(with_rows(scope, projections, outer), purpose=f"unmatched keys of {label}", relation=label)
+    return [str(r[0]) for r in result.rows], result.probe.sql

@@ -1,0 +1,164 @@
+"""Find, in a model's compiled SQL, the SELECT that defines one output column: its expression, joins and
+filters. The tracer instruments that SELECT (`headwater.trace.instrument`) instead of trusting a blind
+translation of the check through a value-changing transformation.
+
+Pure sqlglot; no warehouse access. Wrapper scopes (`select * from final`) are followed into their CTE.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlglot
+from sqlglot import exp
+from sqlglot.errors import SqlglotError
+
+
+@dataclass(frozen=True)
+class JoinInfo:
+    """One JOIN of the defining SELECT. `pairs` are (driving side, joined side) columns of its ON equalities."""
+
+    index: int
+    side: str  # left, right, full, inner, cross
+    alias: str  # alias (or name) of the joined table
+    source: exp.Expression  # the joined table / CTE reference / subquery
+    on: exp.Expression | None
+    pairs: tuple[tuple[exp.Column, exp.Column], ...]
+
+    @property
+    def is_outer(self) -> bool:
+        return self.side in ("left", "right", "full")
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The SELECT that defines `column` of a model, with the CTEs it may reference."""
+
+    column: str
+    select: exp.Select
+    with_: exp.With | None
+    output: exp.Expression  # the expression of `column`, unaliased
+    driving: str  # alias of the FROM table
+    joins: tuple[JoinInfo, ...]
+    filters: tuple[exp.Expression, ...]  # WHERE conjuncts
+    grouped: bool  # GROUP BY / aggregate / window in the output: rows are not 1:1 with inputs
+
+    def inputs(self) -> tuple[exp.Column, ...]:
+        """The columns the output expression reads, in order, without duplicates."""
+        seen: dict[str, exp.Column] = {}
+        for column in self.output.find_all(exp.Column):
+            seen.setdefault(column.sql(), column)
+        return tuple(seen.values())
+
+    def with_projections(self, projections: dict[str, exp.Expression], keep_where: bool = True) -> exp.Select:
+        """The defining SELECT with its own projections replaced by `projections`, CTEs attached."""
+        select = self.select.copy()
+        select.set("expressions", [exp.alias_(e.copy(), name, quoted=True) for name, e in projections.items()])
+        for arg in ("group", "having", "qualify", "order", "limit", "offset", "distinct", "with_"):
+            select.set(arg, None)
+        if not keep_where:
+            select.set("where", None)
+        if self.with_ is not None:
+            select.set("with_", self.with_.copy())
+        return select
+
+
+def _projection(select: exp.Select, column: str) -> exp.Expression | None:
+    for projection in select.expressions:
+        if isinstance(projection, exp.Star):
+            continue
+        if isinstance(projection, exp.Column) and isinstance(projection.this, exp.Star):
+            continue
+        if projection.alias_or_name.lower() == column:
+            return projection.unalias() if isinstance(projection, exp.Alias) else projection
+    return None
+
+
+def _stars(select: exp.Select) -> list[str]:
+    """'' for an unqualified `*`, the table alias for `t.*`."""
+    found: list[str] = []
+    for projection in select.expressions:
+        if isinstance(projection, exp.Star):
+            found.append("")
+        elif isinstance(projection, exp.Column) and isinstance(projection.this, exp.Star):
+            found.append(projection.table)
+    return found
+
+
+def _cte_select(with_: exp.With | None, name: str) -> exp.Select | None:
+    if with_ is None:
+        return None
+    for cte in with_.expressions:
+        if cte.alias_or_name.lower() == name.lower() and isinstance(cte.this, exp.Select):
+            return cte.this
+    return None
+
+
+def _join_infos(select: exp.Select) -> tuple[JoinInfo, ...]:
+    infos: list[JoinInfo] = []
+    for index, join in enumerate(select.args.get("joins") or ()):
+        alias = join.this.alias_or_name
+        side = (join.side or join.kind or "inner").lower()
+        if join.args.get("kind") and str(join.args["kind"]).lower() == "cross":
+            side = "cross"
+        on = join.args.get("on")
+        pairs: list[tuple[exp.Column, exp.Column]] = []
+        for eq in (on.find_all(exp.EQ) if on is not None else ()):
+            left, right = eq.this, eq.expression
+            if isinstance(left, exp.Column) and isinstance(right, exp.Column):
+                if left.table.lower() == alias.lower():
+                    left, right = right, left
+                pairs.append((left, right))
+        using = join.args.get("using") or []
+        driving = select.args["from_"].this.alias_or_name if select.args.get("from_") else ""
+        for ident in using:
+            name = ident.name
+            pairs.append((exp.column(name, table=driving), exp.column(name, table=alias)))
+        infos.append(JoinInfo(index, side, alias, join.this, on, tuple(pairs)))
+    return tuple(infos)
+
+
+def _conjuncts(where: exp.Expression | None) -> tuple[exp.Expression, ...]:
+    if where is None:
+        return ()
+    condition = where.this if isinstance(where, exp.Where) else where
+    return tuple(condition.flatten()) if isinstance(condition, exp.And) else (condition,)
+
+
+def locate(sql: str, dialect: str, column: str) -> Scope | None:
+    """The defining scope of `column` in a model's compiled SQL; None when it cannot be found
+    (set operations at the top, unqualified stars over joins, unparseable SQL)."""
+    try:
+        tree = sqlglot.parse_one(sql, read=dialect)
+    except SqlglotError:
+        return None
+    if not isinstance(tree, exp.Select):
+        return None
+    with_ = tree.args.get("with_")
+    column = column.lower()
+    select: exp.Select = tree
+    for _ in range(20):  # a wrapper chain deeper than this is not a dbt model anyone wrote
+        from_ = select.args.get("from_")
+        if from_ is None:
+            return None
+        driving = from_.this.alias_or_name
+        joins = select.args.get("joins") or ()
+        output = _projection(select, column)
+        if output is None:
+            stars = _stars(select)
+            if not stars:
+                return None
+            if "" in stars and joins:
+                return None  # `select *` over joins: which side? only a schema could say
+            table = stars[0] or driving
+            plain = not joins and not select.args.get("where") and not select.args.get("group")
+            inner = _cte_select(with_, table) if plain and isinstance(from_.this, exp.Table) else None
+            if inner is not None and not select.args.get("qualify"):
+                select = inner
+                continue
+            output = exp.column(column, table=table)
+        grouped = bool(select.args.get("group")) or any(
+            isinstance(node, exp.AggFunc | exp.Window) for node in output.walk()
+        )
+        return Scope(column, select, with_, output, driving, _join_infos(select), _conjuncts(select.args.get("where")), grouped)
+    return None

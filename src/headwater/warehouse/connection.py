@@ -1,0 +1,200 @@
+"""The only place headwater sends SQL. Read-only by construction, every statement recorded as a Probe.
+
+- DuckDB files are opened `read_only=True`; PostgreSQL sessions are `default_transaction_read_only`.
+- Every statement passes `guard.ensure_select` (a single query on the sqlglot AST) and is rendered with
+  all identifiers quoted.
+- Every statement has a timeout (PostgreSQL `statement_timeout`; DuckDB `interrupt()` from a timer).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlglot import exp
+
+from headwater.errors import WarehouseError
+from headwater.warehouse.config import WarehouseConfig
+from headwater.warehouse.guard import ensure_select, render
+
+
+@dataclass(frozen=True)
+class Probe:
+    """One statement headwater sent: its exact SQL (re-runnable), result size and wall time."""
+
+    sql: str
+    rows: int
+    seconds: float
+    purpose: str = ""
+    relation: str = ""
+    error: str = ""
+
+
+@dataclass(frozen=True)
+class ProbeResult:
+    probe: Probe
+    columns: tuple[str, ...]
+    rows: tuple[tuple[Any, ...], ...]
+
+    def records(self) -> list[dict[str, Any]]:
+        return [dict(zip(self.columns, row, strict=True)) for row in self.rows]
+
+    def first(self) -> dict[str, Any]:
+        return self.records()[0] if self.rows else {}
+
+
+class ProbeError(WarehouseError):
+    """A probe reached the warehouse but failed (missing column, bad cast, timeout). Carries the probe."""
+
+    def __init__(self, message: str, probe: Probe) -> None:
+        super().__init__(message)
+        self.probe = probe
+
+
+@dataclass
+class Warehouse:
+    """A read-only connection. Use `connect(config)`; close it (or use `with`)."""
+
+    config: WarehouseConfig
+    _conn: Any = None
+    _catalogs: frozenset[str] = frozenset()
+    probes: list[Probe] = field(default_factory=list)
+
+    @property
+    def dialect(self) -> str:
+        return self.config.dialect
+
+    def __enter__(self) -> Warehouse:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    # -- naming -------------------------------------------------------------------------------
+    def table(self, database: str | None, schema: str | None, name: str, alias: str = "") -> exp.Table:
+        """A table expression for a relation; the database part is kept only where it resolves here."""
+        keep_db = bool(database) and str(database).lower() in self._catalogs and self.config.kind == "duckdb"
+        table = exp.table_(
+            exp.to_identifier(name, quoted=True),
+            db=exp.to_identifier(schema, quoted=True) if schema else None,
+            catalog=exp.to_identifier(database, quoted=True) if keep_db else None,
+            alias=exp.to_identifier(alias, quoted=True) if alias else None,
+        )
+        return table
+
+    # -- running ------------------------------------------------------------------------------
+    def query(self, statement: str | exp.Expression, purpose: str = "", relation: str = "") -> ProbeResult:
+        """Run one read-only query and record it. Raises ProbeError when the warehouse rejects it."""
+        tree = ensure_select(statement, self.dialect)
+        sql = render(tree, self.dialect) if isinstance(statement, exp.Expression) else statement
+        started = time.perf_counter()
+        try:
+            columns, rows = self._execute(sql)
+        except WarehouseError:
+            raise
+        except Exception as err:
+            seconds = time.perf_counter() - started
+            message = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+            probe = Probe(sql, 0, seconds, purpose, relation, error=message)
+            self.probes.append(probe)
+            raise ProbeError(f"probe on {relation or 'the warehouse'} failed: {message}", probe) from err
+        probe = Probe(sql, len(rows), time.perf_counter() - started, purpose, relation)
+        self.probes.append(probe)
+        return ProbeResult(probe, columns, rows)
+
+    def _execute(self, sql: str) -> tuple[tuple[str, ...], tuple[tuple[Any, ...], ...]]:
+        if self.config.kind == "duckdb":
+            timer = threading.Timer(self.config.timeout_seconds, self._conn.interrupt)
+            timer.start()
+            try:
+                cursor = self._conn.execute(sql)
+                rows = cursor.fetchall()
+            finally:
+                timer.cancel()
+            columns = tuple(d[0] for d in cursor.description or ())
+            return columns, tuple(tuple(r) for r in rows)
+        with self._conn.cursor() as cursor:
+            try:
+                cursor.execute(sql)
+                rows = cursor.fetchall()
+            except Exception:
+                self._conn.rollback()
+                raise
+            columns = tuple(d[0] for d in cursor.description or ())
+        return columns, tuple(tuple(r) for r in rows)
+
+    def columns(self, database: str | None, schema: str | None, name: str) -> dict[str, str] | None:
+        """Lower-cased column name -> upper-cased data type from information_schema; None if no such table."""
+        info = exp.table_("columns", db="information_schema")
+        where = exp.func("lower", exp.column("table_name")).eq(exp.Literal.string(name.lower()))
+        if schema:
+            where = where.and_(exp.func("lower", exp.column("table_schema")).eq(exp.Literal.string(schema.lower())))
+        if database and self.config.kind == "duckdb" and database.lower() in self._catalogs:
+            where = where.and_(
+                exp.func("lower", exp.column("table_catalog")).eq(exp.Literal.string(database.lower()))
+            )
+        query = (
+            exp.select("column_name", "data_type")
+            .from_(info)
+            .where(where)
+            .order_by("ordinal_position")
+        )
+        result = self.query(query, purpose="schema", relation=".".join(p for p in (schema, name) if p))
+        if not result.rows:
+            return None
+        return {str(c).lower(): str(t).upper() for c, t in result.rows}
+
+
+def connect(config: WarehouseConfig) -> Warehouse:
+    """Open a read-only connection; WarehouseError (exit 3) when the warehouse cannot be reached."""
+    if config.kind == "duckdb":
+        return _connect_duckdb(config)
+    if config.kind == "postgres":
+        return _connect_postgres(config)
+    raise WarehouseError(f"unsupported warehouse kind {config.kind!r}; use duckdb or postgres")
+
+
+def _connect_duckdb(config: WarehouseConfig) -> Warehouse:
+    import os
+
+    import duckdb
+
+    if not os.path.isfile(config.path):
+        raise WarehouseError(f"DuckDB file {config.path} does not exist; build the project or fix --warehouse")
+    try:
+        conn = duckdb.connect(config.path, read_only=True)
+    except Exception as err:
+        first = str(err).splitlines()[0]
+        raise WarehouseError(
+            f"cannot open {config.path} read-only: {first} (is another process writing to it?)"
+        ) from err
+    catalogs = frozenset(str(r[0]).lower() for r in conn.execute("select database_name from duckdb_databases()").fetchall())
+    return Warehouse(config, conn, catalogs)
+
+
+def _connect_postgres(config: WarehouseConfig) -> Warehouse:
+    import psycopg2
+
+    timeout_ms = int(config.timeout_seconds * 1000)
+    try:
+        conn = psycopg2.connect(
+            host=config.host,
+            port=config.port,
+            user=config.user or None,
+            password=config.password or None,
+            dbname=config.dbname or None,
+            connect_timeout=10,
+            options=f"-c statement_timeout={timeout_ms} -c default_transaction_read_only=on",
+        )
+    except Exception as err:
+        first = str(err).strip().splitlines()[0]
+        raise WarehouseError(f"cannot connect to {config.describe()}: {first}") from err
+    conn.set_session(readonly=True, autocommit=True)
+    return Warehouse(config, conn, frozenset({config.dbname.lower()}))
