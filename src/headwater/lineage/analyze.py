@@ -220,6 +220,9 @@ def _columns_in(node: exp.Expression) -> Iterator[exp.Column]:
     for column in node.find_all(exp.Column):
         if column.is_star:
             continue
+        if column is node:
+            yield column
+            continue
         parent = column.parent
         nested = False
         while parent is not None and parent is not node:
@@ -286,6 +289,8 @@ def _resolve_in_source(ctx: _Context, source: exp.Table | Scope, name: str, colu
         return [Leaf(uid, name)]
     if source.is_udtf:
         return [_unknown(f"unnest/lateral: {column.sql(ctx.dialect)} comes from an UNNEST/LATERAL, which is not analysed")]
+    if _is_recursive_anchor(source):
+        return []  # WITH RECURSIVE: the recursive branch adds no lineage beyond the anchor branch
     cte_name = _cte_name(source)
     if cte_name is not None and cte_name.lower().startswith(EPHEMERAL_PREFIX):
         uid = ctx.resolve_ephemeral(cte_name[len(EPHEMERAL_PREFIX) :])
@@ -309,6 +314,11 @@ def _through_star(ctx: _Context, scope: Scope, name: str) -> list[Leaf]:
             return _resolve_in_source(ctx, source, name, exp.column(name))
     where = "" if not stars else " (several sources behind select *)"
     return [_unknown(f"missing column: {name} not found in its source{where}")]
+
+
+def _is_recursive_anchor(scope: Scope) -> bool:
+    """sqlglot's view of a recursive CTE from inside itself: its anchor branch, without sources."""
+    return bool(scope.is_cte and isinstance(scope.expression.parent, exp.SetOperation))
 
 
 def _cte_name(scope: Scope) -> str | None:
@@ -356,7 +366,11 @@ def _row_edges(ctx: _Context, root: Scope) -> Iterator[RawEdge]:
         stack.extend(scope.set_operation_scopes)
         stack.extend(scope.subquery_scopes)
         for source in scope.sources.values() if isinstance(scope.expression, exp.Select) else ():
-            if isinstance(source, Scope) and not (_cte_name(source) or "").lower().startswith(EPHEMERAL_PREFIX):
+            if (
+                isinstance(source, Scope)
+                and not _is_recursive_anchor(source)
+                and not (_cte_name(source) or "").lower().startswith(EPHEMERAL_PREFIX)
+            ):
                 if _is_selected(scope, source):
                     stack.append(source)
 

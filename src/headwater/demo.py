@@ -1,0 +1,104 @@
+"""`make demo`: the product's story in one run.
+
+1. build the example warehouse (generate raw data, dbt build, dbt docs generate);
+2. run the GX checkpoint over the marts: everything passes;
+3. inject one fault into a copy of the project and rebuild it, as a scheduled pipeline would;
+4. run the checkpoint again and print what failed;
+5. trace each failure upstream and print its root cause.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from headwater.example.build import build_example, copy_project, database_path, rebuild_models
+from headwater.example.faults import get_fault
+
+console = Console(highlight=False, width=None if Console().is_terminal else 110)
+DEFAULT_FAULT = "orphan_order_customers"
+
+
+def _step(title: str) -> float:
+    console.rule(f"[bold]{title}")
+    return time.perf_counter()
+
+
+def _done(started: float) -> None:
+    console.print(f"[dim]({time.perf_counter() - started:.1f} s)[/dim]\n")
+
+
+def _print_outcome(outcome: object) -> None:
+    from headwater.gx.checkpoint import CheckpointOutcome
+
+    assert isinstance(outcome, CheckpointOutcome)
+    if outcome.success:
+        console.print(f"[green]checkpoint '{outcome.checkpoint}': all {outcome.evaluated} expectations passed[/green]")
+        return
+    console.print(
+        f"[red]checkpoint '{outcome.checkpoint}': {len(outcome.failures)} of {outcome.evaluated} expectations failed[/red]"
+    )
+    table = Table(show_lines=False)
+    for heading in ("table", "expectation", "column", "observed"):
+        table.add_column(heading)
+    for failure in outcome.failures:
+        table.add_row(failure.table, failure.expectation_type, failure.column or "", failure.observed)
+    console.print(table)
+
+
+def run_demo(project_dir: Path, context_root: Path, fault_id: str, rows: int, workdir: Path) -> int:
+    from headwater.gx.checkpoint import run_marts_checkpoint
+
+    fault = get_fault(fault_id)
+
+    started = _step(f"1. Build the example warehouse ({rows:,} rows in raw.events)")
+    build = build_example(project_dir, rows)
+    console.print(f"built {build.database} and {project_dir / 'target'} (manifest, catalog, run_results)")
+    _done(started)
+
+    started = _step("2. Run the GX checkpoint over the marts (clean build)")
+    clean = run_marts_checkpoint(context_root, database_path(project_dir))
+    _print_outcome(clean)
+    _done(started)
+
+    started = _step(f"3. Inject fault '{fault.id}' ({fault.kind}) into a copy and rebuild")
+    shutil.rmtree(workdir, ignore_errors=True)
+    faulted = copy_project(project_dir, workdir / "project", with_build=True)
+    fault.apply(faulted)
+    rebuild_models(faulted)
+    console.print(f"{fault.description}\n[dim]copy: {faulted}[/dim]")
+    _done(started)
+
+    started = _step("4. Run the GX checkpoint again")
+    broken = run_marts_checkpoint(context_root, database_path(faulted))
+    _print_outcome(broken)
+    _done(started)
+
+    console.print(
+        f"[bold]ground truth[/bold] of '{fault.id}': {fault.truth.node} "
+        f"{'/'.join(fault.truth.columns)} ({fault.truth.mechanism})"
+    )
+    return 0 if clean.success and not broken.success else 1
+
+
+def main(
+    project_dir: Annotated[Path, typer.Option("--project-dir", help="The example dbt project.")] = Path(
+        "dbt_project_example"
+    ),
+    context_root: Annotated[Path, typer.Option("--context-root", help="GX file context root.")] = Path("expectations"),
+    fault: Annotated[str, typer.Option("--fault", help="Fault to inject (`headwater example faults`).")] = DEFAULT_FAULT,
+    rows: Annotated[int, typer.Option("--rows", help="Rows in the largest table.")] = 100_000,
+    workdir: Annotated[Path, typer.Option("--workdir", help="Where the faulted copy is built.")] = Path(".demo"),
+) -> None:
+    """Build, validate, break, validate again, trace."""
+    raise typer.Exit(run_demo(project_dir, context_root, fault, rows, workdir))
+
+
+if __name__ == "__main__":
+    typer.run(main)

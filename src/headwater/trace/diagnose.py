@@ -1,0 +1,284 @@
+"""Local diagnosis at a node where the walk stops: each function turns evidence into a RootCause.
+
+Row-level mechanisms from the instrumented SQL (join miss, cast failure, expression) live here; table-level
+ones (fan-out, filter, schema change, drift) in `headwater.trace.local`.
+"""
+
+from __future__ import annotations
+
+from sqlglot import exp
+
+from headwater.dbt import Node
+from headwater.lineage import ColumnRef, Edge, EdgeKind
+from headwater.trace.checks import Between, Check, Freshness, InSet, NotNull, Schema, columns_of, describe
+from headwater.trace.context import Context
+from headwater.trace.instrument import ROWS, Classified, classify, miss_samples, relevant_joins, with_rows
+from headwater.trace.local import locally, schema_origin, source_type_change
+from headwater.trace.measures import Outcome, failing_predicate
+from headwater.trace.model import CauseKind, Evidence, Mechanism, RootCause
+from headwater.trace.scope import JoinInfo, Scope
+from headwater.warehouse import ProbeError
+
+__all__ = ["locally", "schema_origin"]
+
+
+def placeholder() -> exp.Column:
+    return exp.column("hw_x")
+
+
+def bind(column: exp.Column, edges: list[Edge], n_inputs: int) -> Edge | None:
+    """The lineage edge an input column of the defining SELECT stands for (matched by name)."""
+    named = [e for e in edges if e.source is not None and e.source.column == column.name.lower()]
+    if named:
+        return min(named, key=lambda e: list(EdgeKind).index(e.kind))
+    if n_inputs == 1 and len(edges) == 1:
+        return edges[0]
+    return None
+
+
+def classify_safely(
+    ctx: Context, node: Node, scope: Scope, check: Check, translatable: list[bool]
+) -> Classified | None:
+    label = ctx.label(node)
+    keys = _sample_keys(ctx, node, scope)
+    try:
+        return classify(ctx.warehouse, scope, check, translatable, label, keys)
+    except ProbeError:
+        if not any(translatable):
+            return None
+    try:  # the literal predicate did not fit the input's type (a retyped column): compare values instead
+        return classify(ctx.warehouse, scope, check, [False] * len(translatable), label, keys)
+    except ProbeError:
+        return None
+
+
+def _sample_keys(ctx: Context, node: Node, scope: Scope) -> dict[str, exp.Expression]:
+    key = ctx.key_column(node)
+    if key is None or key == scope.column:
+        return {}
+    from headwater.trace.scope import locate
+
+    key_scope = locate(node.compiled_code or "", ctx.dialect, key)
+    if key_scope is None or key_scope.select is not scope.select and key_scope.select.sql() != scope.select.sql():
+        return {}
+    return {key: key_scope.output}
+
+
+def _key_values(classified: Classified) -> tuple[str, ...]:
+    out: list[str] = []
+    for row in classified.samples:
+        keys = [f"{k.removeprefix('hw_key_')}={v}" for k, v in row.items() if k.startswith("hw_key_")]
+        out.append(", ".join(keys) if keys else f"value={row.get('hw_out')!r}")
+    return tuple(out)
+
+
+def _located(ctx: Context, node: Node, column: str, text: str, kind: EdgeKind | None = None) -> tuple[str, int | None]:
+    for edge in ctx.lineage.edges_into(ColumnRef(node.unique_id, column)):
+        if edge.location is not None and edge.location.line and (kind is None or edge.kind == kind):
+            if kind is not None or text.lower()[:20] in edge.expression.lower():
+                return edge.location.file, edge.location.line
+    return ctx.where(node, text)
+
+
+def join_misses(
+    ctx: Context, node: Node, scope: Scope, check: Check, classified: Classified, outcome: Outcome, scale: float
+) -> list[RootCause]:
+    causes: list[RootCause] = []
+    for join in relevant_joins(scope):
+        rows = classified.join_miss.get(join.index, 0)
+        if not rows:
+            continue
+        causes.append(join_miss(ctx, node, scope, join, check, rows, classified, outcome, scale * rows))
+    return causes
+
+
+def join_miss(
+    ctx: Context,
+    node: Node,
+    scope: Scope,
+    join: JoinInfo,
+    check: Check,
+    rows: int,
+    classified: Classified,
+    outcome: Outcome,
+    share: float,
+) -> RootCause:
+    samples, sql = miss_samples(ctx.warehouse, scope, join, check, ctx.label(node))
+    condition = join.on.sql(dialect=ctx.dialect) if join.on is not None else ""
+    file, line = ctx.where(node, condition)
+    driving, joined = join.pairs[0]
+    keys = classified.join_miss_keys.get(join.index, 0)
+    where = f"{file}:{line}" if line else file
+    summary = (
+        f"the {join.side.upper()} JOIN to `{join.alias}` at {where} finds no match for {keys:,} "
+        f"`{driving.name}` values ({rows:,} rows), so `{node.name}.{scope.column}` is {_bad_word(check)} for them"
+    )
+    return RootCause(
+        kind=CauseKind.TRANSFORMATION,
+        node=node.unique_id,
+        relation=ctx.label(node),
+        column=joined.name.lower(),
+        mechanism=Mechanism.JOIN_MISS,
+        expression=condition,
+        file=file,
+        line=line,
+        evidence=Evidence(outcome.failing, rows, classified.failing, tuple(samples), sql, f"{keys:,} unmatched keys, e.g. {', '.join(samples[:3])}"),
+        share=share,
+        summary=summary,
+        join_side=join.side,
+    )
+
+
+def _bad_word(check: Check) -> str:
+    return "NULL" if isinstance(check, NotNull) else f"failing {describe(check)}"
+
+
+def derived_input_check(
+    ctx: Context, scope: Scope, check: Check, classified: Classified, i: int, parent_column: str
+) -> tuple[Check | None, int]:
+    """Through an expression the check cannot be translated; inputs of failing rows are bad when they are
+    values the passing rows never have (categorical) or lie outside the passing rows' range (numeric).
+    Returns the check to carry upstream (`not in {bad values}` / `between [min, max of passing]`)."""
+    if not classified.passing:
+        return None, 0  # every row fails: the transformation, not some inputs
+    sample = next((r.get(f"hw_in_{i}") for r in classified.samples if r.get(f"hw_in_{i}") is not None), None)
+    numeric = isinstance(sample, int | float) and not isinstance(sample, bool) or hasattr(sample, "as_tuple")
+    bad = classified.input_outside.get(i, 0) if numeric else classified.input_new.get(i, 0)
+    if bad * 2 < classified.failing:
+        return None, 0
+    predicate = failing_predicate(check, exp.column("hw_out", quoted=True))
+    assert predicate is not None
+    value = exp.column(f"hw_in_{i}", quoted=True)
+    passing = exp.or_(exp.Not(this=predicate.copy()), exp.Is(this=predicate.copy(), expression=exp.Null()))
+    projections = {"hw_out": scope.output, f"hw_in_{i}": scope.inputs()[i]}
+    if numeric:
+        outer = exp.select(exp.func("min", value.copy()), exp.func("max", value.copy())).from_(ROWS).where(passing)
+        row = ctx.warehouse.query(with_rows(scope, projections, outer), purpose="passing range", relation=scope.column).rows[0]
+        return Between(parent_column, row[0], row[1]), bad
+    outer = exp.select(value.copy()).distinct().from_(ROWS).where(exp.and_(predicate.copy(), exp.Not(this=exp.Is(this=value.copy(), expression=exp.Null())))).limit(50)
+    values = tuple(r[0] for r in ctx.warehouse.query(with_rows(scope, projections, outer), purpose="bad input values", relation=scope.column).rows)
+    return InSet(parent_column, values, negate=True), bad
+
+
+def transformation(
+    ctx: Context, node: Node, scope: Scope, edge: Edge | None, check: Check, rows: int, outcome: Outcome, share: float
+) -> RootCause:
+    text = edge.expression if edge is not None and edge.expression else scope.output.sql(dialect=ctx.dialect)
+    file, line = (edge.location.file, edge.location.line) if edge is not None and edge.location is not None and edge.location.line else ctx.where(node, text)
+    where = f"{file}:{line}" if line else file
+    return RootCause(
+        kind=CauseKind.TRANSFORMATION,
+        node=node.unique_id,
+        relation=ctx.label(node),
+        column=scope.column,
+        mechanism=Mechanism.EXPRESSION,
+        expression=text,
+        file=file,
+        line=line,
+        evidence=Evidence(outcome.failing, rows, outcome.total, (), outcome.sql, f"{rows:,} rows fail although their inputs pass"),
+        share=share,
+        summary=f"`{text}` at {where} produces {_bad_word(check)} values for {rows:,} rows whose inputs pass",
+    )
+
+
+def nulled(
+    ctx: Context,
+    node: Node,
+    scope: Scope,
+    bound: list[Edge | None],
+    check: Check,
+    classified: Classified,
+    outcome: Outcome,
+    share: float,
+) -> RootCause:
+    """The output is NULL although every input is set: a cast that fails, or an expression that nulls."""
+    is_cast = any(isinstance(n, exp.Cast | exp.TryCast) for n in scope.output.walk()) or any(
+        e is not None and e.kind == EdgeKind.CAST for e in bound
+    )
+    edge = next((e for e in bound if e is not None), None)
+    text = edge.expression if edge is not None and edge.expression else scope.output.sql(dialect=ctx.dialect)
+    file, line = _located(ctx, node, scope.column, text)
+    rows = classified.nulled
+    samples = tuple(str(r.get("hw_in_0")) for r in classified.samples if r.get("hw_in_0") is not None)
+    evidence = Evidence(outcome.failing, rows, classified.failing + classified.passing, samples, classified.sql,
+                        f"{rows:,} rows have every input set but a NULL result, e.g. inputs {', '.join(samples[:3])}")
+    if is_cast and edge is not None and edge.source is not None:
+        changed = source_type_change(ctx, edge.source, evidence, share)
+        if changed is not None:
+            return changed
+    where = f"{file}:{line}" if line else file
+    mechanism = Mechanism.CAST_FAILURE if is_cast else Mechanism.EXPRESSION
+    what = "turns" if is_cast else "maps"
+    return RootCause(
+        kind=CauseKind.TRANSFORMATION,
+        node=node.unique_id,
+        relation=ctx.label(node),
+        column=scope.column,
+        mechanism=mechanism,
+        expression=text,
+        file=file,
+        line=line,
+        evidence=evidence,
+        share=share,
+        summary=f"`{text}` at {where} {what} {rows:,} non-NULL inputs into NULL (e.g. {', '.join(samples[:3]) or 'see the probe'})",
+    )
+
+
+def at_leaf(ctx: Context, node: Node, check: Check, outcome: Outcome, share: float) -> RootCause:
+    """A source, seed or snapshot that already fails: the data arrives bad."""
+    mechanism = Mechanism.SOURCE_DATA
+    kind = CauseKind.SOURCE
+    if isinstance(check, Freshness):
+        mechanism = Mechanism.STALE
+    elif isinstance(check, Schema):
+        mechanism, kind = Mechanism.SCHEMA_CHANGE, CauseKind.SCHEMA
+    elif check.name == "drift":
+        mechanism = Mechanism.DRIFT
+    column = ",".join(columns_of(check))
+    samples, sql = _leaf_samples(ctx, node, check)
+    name = f"{node.display_name}.{column}" if column else node.display_name
+    if mechanism == Mechanism.STALE:
+        summary = f"`{name}` is stale at the source {ctx.label(node)}: {outcome.observed}"
+    elif outcome.failing:
+        summary = f"`{name}` already fails {describe(check)} at the source {ctx.label(node)} ({outcome.observed})"
+    else:
+        summary = f"`{name}` already fails {describe(check)} at the source {ctx.label(node)}: {outcome.observed}"
+    return RootCause(
+        kind=kind,
+        node=node.unique_id,
+        relation=ctx.label(node),
+        column=column,
+        mechanism=mechanism,
+        file=node.original_file_path,
+        evidence=Evidence(None, outcome.failing, outcome.total, samples, sql or outcome.sql, outcome.observed),
+        share=share,
+        summary=summary,
+    )
+
+
+def _leaf_samples(ctx: Context, node: Node, check: Check) -> tuple[tuple[str, ...], str]:
+    key = ctx.key_column(node)
+    source = ctx.source(node)
+    predicate = failing_predicate(check, exp.column(check.column, quoted=True)) if check.column else None
+    if key is None or source is None or predicate is None:
+        return (), ""
+    query = exp.select(exp.column(key, quoted=True)).from_(source).where(predicate).limit(5)
+    try:
+        result = ctx.warehouse.query(query, purpose=f"failing rows of {ctx.label(node)}", relation=ctx.label(node))
+    except ProbeError:
+        return (), ""
+    return tuple(f"{key}={r[0]}" for r in result.rows), result.probe.sql
+
+
+def unknown(ctx: Context, node: Node, check: Check, outcome: Outcome, reason: str, share: float) -> RootCause:
+    return RootCause(
+        kind=CauseKind.UNKNOWN,
+        node=node.unique_id,
+        relation=ctx.label(node),
+        column=",".join(columns_of(check)),
+        mechanism=Mechanism.UNKNOWN,
+        file=node.original_file_path,
+        evidence=Evidence(outcome.failing, None, outcome.total, (), outcome.sql, reason),
+        share=share,
+        summary=f"cannot follow `{node.name}` further up: {reason}",
+    )

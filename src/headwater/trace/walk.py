@@ -1,0 +1,190 @@
+"""The upstream walk: re-run the failing check on each ancestor column, instrument value-changing
+transformations, and stop at the first failing ancestors whose relevant inputs all pass.
+
+`walk(ctx, node, check, outcome)` returns root causes, each with the share of the failure it explains.
+Local diagnosis (join miss, fan-out, filter, cast failure, expression, schema) is in `diagnose`.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from headwater.dbt import Node
+from headwater.lineage import ColumnRef, Edge, EdgeKind
+from headwater.trace import diagnose
+from headwater.trace.checks import (
+    Check,
+    Freshness,
+    NotNull,
+    Schema,
+    Untraceable,
+    columns_of,
+    describe,
+    rename,
+)
+from headwater.trace.context import Context
+from headwater.trace.measures import Outcome, evaluate, failing_predicate
+from headwater.trace.model import CauseKind, Mechanism, PathStep, RootCause
+from headwater.trace.scope import locate
+
+TRANSLATABLE = frozenset({EdgeKind.PASSTHROUGH, EdgeKind.RENAME, EdgeKind.CAST})
+MAX_DEPTH = 30
+
+
+def record(ctx: Context, node: Node, check: Check, outcome: Outcome, via: str) -> None:
+    ctx.path.append(
+        PathStep(
+            node=node.unique_id,
+            relation=ctx.label(node),
+            column=",".join(columns_of(check)),
+            check=describe(check),
+            failed=outcome.failed,
+            failing=outcome.failing,
+            total=outcome.total,
+            observed=outcome.observed,
+            sql=outcome.sql,
+            error=outcome.error,
+            via=via,
+        )
+    )
+
+
+def check_at(ctx: Context, node: Node, check: Check, via: str) -> Outcome:
+    """Evaluate `check` on a node's relation (or compiled SQL, for ephemeral models) and record it."""
+    source = ctx.source(node)
+    if source is None:
+        outcome = Outcome(check, None, error=f"{node.name} has no relation to query")
+    else:
+        outcome = evaluate(
+            ctx.warehouse, source, [check], ctx.label(node), ctx.as_of, ctx.resolve, ctx.relation(node)
+        )[0]
+    record(ctx, node, check, outcome, via)
+    return outcome
+
+
+def value_edges(ctx: Context, node: Node, column: str) -> list[Edge]:
+    return [e for e in ctx.lineage.edges_into(ColumnRef(node.unique_id, column)) if not e.kind.is_row_edge]
+
+
+def walk(ctx: Context, node: Node, check: Check, outcome: Outcome, share: float = 1.0, depth: int = 0) -> list[RootCause]:
+    """Root causes of `check` failing on `node` (already evaluated there as `outcome`)."""
+    key = (node.unique_id, repr(check))
+    if key in ctx.visited or depth > MAX_DEPTH:
+        return []
+    ctx.visited.add(key)
+    if isinstance(check, Untraceable):
+        return []
+    if ctx.is_leaf(node):
+        return [diagnose.at_leaf(ctx, node, check, outcome, share)]
+    if isinstance(check, Schema):
+        return schema_walk(ctx, node, check, outcome, share, depth)
+    if outcome.failed is None and outcome.error and check.column and _missing_column(outcome.error):
+        probe = Schema((check.column,))
+        return schema_walk(ctx, node, probe, check_at(ctx, node, probe, "schema"), share, depth)
+    if failing_predicate(check, diagnose.placeholder()) is not None:
+        causes = row_walk(ctx, node, check, outcome, share, depth)
+        if causes is not None:
+            return causes
+    return table_walk(ctx, node, check, outcome, share, depth)
+
+
+def _missing_column(error: str) -> bool:
+    text = error.lower()
+    return "not found" in text or "does not exist" in text or "no such column" in text
+
+
+def row_walk(
+    ctx: Context, node: Node, check: Check, outcome: Outcome, share: float, depth: int
+) -> list[RootCause] | None:
+    """Instrument the model's SQL; None when it cannot be instrumented (the caller translates instead)."""
+    if not node.compiled_code:
+        return None
+    scope = locate(node.compiled_code, ctx.dialect, check.column)
+    if scope is None or scope.grouped:
+        return None
+    edges = [e for e in value_edges(ctx, node, check.column) if e.source is not None]
+    inputs = scope.inputs()
+    bound: list[Edge | None] = [diagnose.bind(column, edges, len(inputs)) for column in inputs]
+    translatable = [e is not None and e.kind in TRANSLATABLE for e in bound]
+    classified = diagnose.classify_safely(ctx, node, scope, check, translatable)
+    if classified is None:
+        return None
+    if classified.failing == 0:
+        return [] if outcome.failed else None
+    causes: list[RootCause] = []
+    scale = share / classified.failing
+    causes += diagnose.join_misses(ctx, node, scope, check, classified, outcome, scale)
+    for i, column in enumerate(inputs):
+        edge = bound[i]
+        bad = classified.input_bad.get(i, 0)
+        derived: Check | None = None
+        if edge is not None and edge.source is not None:
+            if isinstance(check, NotNull) or translatable[i]:
+                derived = rename(check, {check.column: edge.source.column}) if bad else None
+            else:
+                derived, bad = diagnose.derived_input_check(ctx, scope, check, classified, i, edge.source.column)
+        if not bad or derived is None or edge is None or edge.source is None:
+            continue
+        parent = ctx.node(edge.source.node)
+        parent_outcome = check_at(ctx, parent, derived, edge.kind.value)
+        if parent_outcome.failed:
+            causes += walk(ctx, parent, derived, parent_outcome, scale * bad, depth + 1)
+        else:
+            causes.append(diagnose.transformation(ctx, node, scope, edge, check, bad, outcome, scale * bad))
+    explained = sum(classified.join_miss.get(j.index, 0) for j in scope.joins) + sum(
+        classified.input_bad.get(i, 0) for i in range(len(inputs))
+    )
+    if isinstance(check, NotNull) and classified.nulled:
+        causes.append(diagnose.nulled(ctx, node, scope, bound, check, classified, outcome, scale * classified.nulled))
+        explained += classified.nulled
+    rest = classified.failing - explained
+    if rest > 0 and not causes:
+        edge = next((e for e in bound if e is not None), None)
+        causes.append(diagnose.transformation(ctx, node, scope, edge, check, rest, outcome, scale * rest))
+    return causes
+
+
+def table_walk(ctx: Context, node: Node, check: Check, outcome: Outcome, share: float, depth: int) -> list[RootCause]:
+    """Translate the check along passthrough/rename/cast edges; go up where it fails, else diagnose here."""
+    columns = columns_of(check)
+    by_parent: dict[str, dict[str, Edge]] = defaultdict(dict)
+    unknown: list[Edge] = []
+    for column in columns:
+        for edge in value_edges(ctx, node, column):
+            if edge.kind == EdgeKind.UNKNOWN:
+                unknown.append(edge)
+            elif edge.source is not None and _translatable(check, edge):
+                by_parent[edge.source.node][column] = edge
+    causes: list[RootCause] = []
+    any_parent_checked = False
+    for parent_id, mapped in by_parent.items():
+        if set(mapped) != set(columns):
+            continue  # a multi-column check whose columns come from different parents
+        parent = ctx.node(parent_id)
+        derived = rename(check, {c: e.source.column for c, e in mapped.items() if e.source is not None})
+        via = "/".join(sorted({e.kind.value for e in mapped.values()}))
+        parent_outcome = check_at(ctx, parent, derived, via)
+        any_parent_checked = True
+        if parent_outcome.failed:
+            causes += walk(ctx, parent, derived, parent_outcome, share, depth + 1)
+    if causes:
+        return causes
+    if not any_parent_checked and unknown:
+        return [diagnose.unknown(ctx, node, check, outcome, unknown[0].reason, share)]
+    return diagnose.locally(ctx, node, check, outcome, share)
+
+
+def _translatable(check: Check, edge: Edge) -> bool:
+    if edge.kind in TRANSLATABLE:
+        return True
+    # The newest timestamp survives a scalar expression on it (a cast to date, a timezone shift) closely
+    # enough to say where freshness was lost; values of other checks are not comparable through one.
+    return isinstance(check, Freshness) and edge.kind == EdgeKind.EXPRESSION
+
+
+def schema_walk(ctx: Context, node: Node, check: Schema, outcome: Outcome, share: float, depth: int) -> list[RootCause]:
+    """A column missing or retyped: find the first ancestor where it went missing (or changed type)."""
+    return diagnose.schema_origin(ctx, node, check, outcome, share, depth, walk)
+
+
+__all__ = ["CauseKind", "Mechanism", "check_at", "walk"]
