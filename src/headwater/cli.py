@@ -68,17 +68,14 @@ def main(argv: list[str] | None = None) -> None:
     except typer.Abort:
         typer.echo("Aborted.", err=True)
         sys.exit(EXIT_USAGE)
-    except Exception as err:  # click's usage errors arrive here in non-standalone mode
-        import click
-
-        if isinstance(err, click.exceptions.UsageError):
-            err.show()
-            sys.exit(EXIT_USAGE)
-        if isinstance(err, click.exceptions.ClickException):
-            err.show()
-            sys.exit(err.exit_code)
+    except Exception as err:
+        # Usage errors (bad option values, unknown commands) come from typer's bundled click in
+        # non-standalone mode; they know how to show themselves and carry exit code 2.
+        show = getattr(err, "show", None)
+        if callable(show) and isinstance(getattr(err, "exit_code", None), int):
+            show()
+            sys.exit(err.exit_code)  # type: ignore[attr-defined]
         raise
-
 
 if __name__ == "__main__":
     main()

@@ -16,8 +16,7 @@ import pytest
 from headwater.example.build import database_path, rebuild_models
 from headwater.example.faults import FAULTS
 from headwater.example.generate import AS_OF, TableCounts
-
-from ..conftest import TEST_ROWS
+from tests.conftest import TEST_ROWS
 
 
 def _query(project: Path, sql: str) -> list[tuple[object, ...]]:

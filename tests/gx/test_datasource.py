@@ -45,16 +45,27 @@ def batch(warehouse: Path):  # type: ignore[no-untyped-def]
 @pytest.mark.parametrize(
     ("expectation", "success", "observed"),
     [
-        pytest.param(gxe.ExpectTableRowCountToEqual(value=ROWS), True, {"observed_value": ROWS}, id="row-count"),
-        pytest.param(gxe.ExpectColumnValuesToNotBeNull(column="v"), False, {"unexpected_count": 100}, id="nulls"),
+        pytest.param(
+            gxe.ExpectTableRowCountToEqual(value=ROWS), True, {"observed_value": ROWS}, id="row-count"
+        ),
+        pytest.param(
+            gxe.ExpectColumnValuesToNotBeNull(column="v"), False, {"unexpected_count": 100}, id="nulls"
+        ),
         pytest.param(
             gxe.ExpectColumnValuesToBeInSet(column="cat", value_set=["c0", "c1"]),
             False,
             {"unexpected_count": 333},
             id="in-set",
         ),
-        pytest.param(gxe.ExpectColumnValuesToBeUnique(column="id"), True, {"unexpected_count": 0}, id="unique"),
-        pytest.param(gxe.ExpectColumnMaxToBeBetween(column="id", max_value=999), True, {"observed_value": 999}, id="max"),
+        pytest.param(
+            gxe.ExpectColumnValuesToBeUnique(column="id"), True, {"unexpected_count": 0}, id="unique"
+        ),
+        pytest.param(
+            gxe.ExpectColumnMaxToBeBetween(column="id", max_value=999),
+            True,
+            {"observed_value": 999},
+            id="max",
+        ),
         pytest.param(
             gxe.ExpectTableColumnsToMatchOrderedList(column_list=["id", "v", "cat", "amount"]),
             True,
@@ -81,8 +92,10 @@ def test_generic_sql_datasource_is_what_we_fix(warehouse: Path) -> None:
         "plain", connection_string=duckdb_url(warehouse), kwargs={"connect_args": {"read_only": True}}
     )
     asset = datasource.add_table_asset("t", table_name="t", schema_name="marts")
-    result = asset.add_batch_definition_whole_table("all").get_batch().validate(
-        gxe.ExpectTableRowCountToEqual(value=ROWS)
+    result = (
+        asset.add_batch_definition_whole_table("all")
+        .get_batch()
+        .validate(gxe.ExpectTableRowCountToEqual(value=ROWS))
     )
     assert result.success is False
     assert result.result.get("observed_value") != ROWS

@@ -60,7 +60,9 @@ def test_clean_build_passes(example_template: Path, context_root: Path) -> None:
     assert outcome.evaluated >= 30
     raw = orjson.loads(outcome.result_path.read_bytes())
     assert raw["success"] is True
-    assert {v["suite_name"] for v in raw["validation_results"]} == {p.stem for p in COMMITTED_SUITES.glob("*.json")}
+    assert {v["suite_name"] for v in raw["validation_results"]} == {
+        p.stem for p in COMMITTED_SUITES.glob("*.json")
+    }
 
 
 def test_context_is_idempotent_and_keeps_the_checkpoint(example_template: Path, tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ import typer
 # (module, attribute) pairs; each module exposes `register(app: typer.Typer) -> None`.
 COMMAND_MODULES: tuple[str, ...] = (
     "headwater.commands.example",
+    "headwater.commands.gate",
 )
 
 

@@ -126,6 +126,9 @@ class Impact:
         column = getattr(finding.change, "column", None)
         columns = [column.lower()] if isinstance(column, str) and column != "*" else list(self._columns(node))
         cause = self.cause(node, columns[0]) if len(columns) == 1 else None
+        if cause is None and len(columns) == 1 and node.startswith("source."):
+            # A contract on a source: the break entered right there.
+            cause = UpstreamCause(node, columns[0], finding.change)
         return replace(finding, cause=cause, blast=self.blast_radius(node, columns, exclude=finding.contract))
 
     def _columns(self, node: str) -> tuple[str, ...]:
@@ -247,6 +250,9 @@ class Impact:
                 downstream |= {e.target for e in self.lineage.downstream(ref)}
             except HeadwaterError:
                 continue
+        lineage_known = any(r.column in self._columns(node) for r in refs)
+        if not lineage_known:
+            downstream |= self._downstream_by_name(node, {r.column for r in refs})
         affected = refs | downstream
         nodes = {r.node for r in affected}
         by_node: dict[str, set[str]] = {}
@@ -279,6 +285,29 @@ class Impact:
             tuple(gx),
             tuple(contracts),
         )
+
+    def _downstream_by_name(self, node: str, columns: set[str]) -> set[ColumnRef]:
+        """A column lineage no longer knows (removed upstream): descendants that declare, test or
+        contract a column of the same name are the ones that expected it."""
+        from headwater.dbt import TableGraph
+
+        graph = TableGraph(self.manifest)
+        if node not in graph.graph:
+            return set()
+        import networkx as nx
+
+        expected: dict[str, set[str]] = {}
+        for desc in nx.descendants(graph.graph, node):
+            target = self.manifest.get(desc)
+            names = set(target.columns) if target else set()
+            names |= {s.key for c in self.contracts if c.node_id == desc for s in c.columns}
+            names |= {
+                (t.test.column_name or "").lower()
+                for t in self.manifest.tests.values()
+                if t.test and t.test.attached_node == desc
+            }
+            expected[desc] = names & columns
+        return {ColumnRef(d, c) for d, cols in expected.items() for c in cols}
 
     def _gx_reads(self, expectation: GxExpectation, by_node: dict[str, set[str]]) -> bool:
         node = expectation.node_id

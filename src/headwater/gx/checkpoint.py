@@ -309,7 +309,9 @@ def observed_summary(result: Mapping[str, Any]) -> str:
         count, total = result["unexpected_count"], result.get("element_count")
         sample = result.get("partial_unexpected_list") or []
         distinct = list(dict.fromkeys(repr(v) for v in sample))[:5]
-        share = f" ({result['unexpected_percent']:.2f}%)" if result.get("unexpected_percent") is not None else ""
+        share = (
+            f" ({result['unexpected_percent']:.2f}%)" if result.get("unexpected_percent") is not None else ""
+        )
         text = f"{count} of {total} rows unexpected{share}"
         return text + (f", e.g. {', '.join(distinct)}" if distinct else "")
     if "observed_value" in result:

@@ -15,6 +15,7 @@ The warehouse is always opened read-only: headwater never writes to the user's w
 
 from __future__ import annotations
 
+import builtins
 import re
 from collections.abc import Generator, Mapping
 from contextlib import contextmanager
@@ -23,9 +24,9 @@ from types import SimpleNamespace
 from typing import Any, ClassVar, Literal
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
 from great_expectations.datasource.fluent.sql_datasource import SQLDatasource
 from great_expectations.execution_engine.sqlalchemy_execution_engine import SqlAlchemyExecutionEngine
+from sqlalchemy.dialects import postgresql
 
 _TYPE_ARGS = re.compile(r"^\s*([A-Za-z_ ]+?)\s*(?:\((.*)\))?\s*$")
 # DuckDB spellings that duckdb-engine's (PostgreSQL-derived) ischema_names lacks.
@@ -85,7 +86,7 @@ class _DuckDBInspector:
         return [
             {
                 "name": name,
-                "type": sqlalchemy_type(self.dialect, data_type),
+                "type": sqlalchemy_type(self.dialect, str(data_type)),
                 "nullable": is_nullable == "YES",
                 "default": default,
             }
@@ -107,7 +108,7 @@ class DuckDBExecutionEngine(SqlAlchemyExecutionEngine):
         super().__init__(*args, **kwargs)
         # GX looks type names up in `dialect_module` (expect_column_values_to_be_of_type) and warns when
         # it is missing. duckdb-engine speaks PostgreSQL's type names, plus the generic SQL ones.
-        self.dialect_module = _TYPE_NAMESPACE
+        self.dialect_module = _TYPE_NAMESPACE  # type: ignore[assignment]  # duck-typed module
 
     @contextmanager
     def get_connection(self) -> Generator[sa.Connection, None, None]:
@@ -146,12 +147,12 @@ class DuckDBDatasource(SQLDatasource):
     _EXTRA_EXCLUDED_EXEC_ENG_ARGS: ClassVar[set[str]] = set()
 
     @property
-    def execution_engine_type(self) -> type[SqlAlchemyExecutionEngine]:
+    def execution_engine_type(self) -> builtins.type[SqlAlchemyExecutionEngine]:
         return DuckDBExecutionEngine
 
     def _create_engine(self) -> sa.Engine:
         # Used by GX for test_connection and asset checks: read-only as well.
-        kwargs = dict(self.kwargs)
+        kwargs: dict[str, Any] = dict(self.kwargs)  # type: ignore[arg-type]
         connect_args = dict(kwargs.pop("connect_args", None) or {})
         connect_args["read_only"] = True
         return sa.create_engine(str(self.connection_string), connect_args=connect_args, **kwargs)

@@ -24,9 +24,9 @@ LEAF_TYPES = frozenset({"source", "seed"})
 
 @dataclass(frozen=True)
 class LineageStats:
-    """Coverage of a manifest. `resolved`: model columns whose every path ends at a source/seed column or
-    a literal; `unknown`: model columns with at least one UNKNOWN edge of their own; `unresolved_upstream`:
-    the rest (an ancestor column is unknown)."""
+    """Coverage of a manifest. `resolved`: model columns whose every value path ends at a source/seed
+    column or a literal; `unknown`: model columns with at least one UNKNOWN value edge of their own;
+    `unresolved_upstream`: the rest (an ancestor column is unknown). Row edges are counted apart."""
 
     models: int
     columns: int
@@ -34,6 +34,8 @@ class LineageStats:
     unknown: int
     unresolved_upstream: int
     unknown_reasons: Mapping[str, int] = field(default_factory=dict)
+    row_unknown: int = 0  # model columns whose model has an UNKNOWN row edge (join/filter on the unknown)
+    row_unknown_reasons: Mapping[str, int] = field(default_factory=dict)
     models_failed: int = 0
     edges: int = 0
     seconds: float = 0.0
@@ -53,6 +55,8 @@ class LineageStats:
             "unresolved_upstream": self.unresolved_upstream,
             "coverage": round(self.coverage, 4),
             "unknown_reasons": dict(self.unknown_reasons),
+            "row_unknown": self.row_unknown,
+            "row_unknown_reasons": dict(self.row_unknown_reasons),
             "models_failed": self.models_failed,
             "edges": self.edges,
             "seconds": round(self.seconds, 3),
@@ -184,30 +188,31 @@ class LineageGraph:
     def stats(self) -> LineageStats:
         resolved_cols: dict[str, set[str]] = {}
         reasons: Counter[str] = Counter()
-        n_models = n_cols = n_resolved = n_unknown = n_edges = failed = 0
+        row_reasons: Counter[str] = Counter()
+        n_models = n_cols = n_resolved = n_unknown = n_edges = failed = n_row_unknown = 0
         for node_id, raw in self.raw.items():  # insertion order is topological
             is_model = self.manifest.nodes[node_id].resource_type == "model"
+            # `resolved` follows VALUE paths; unknown ROW edges (a join to an unknown table) are counted
+            # apart, in `row_unknown`, so resolved + unknown + unresolved_upstream == columns.
             row_unknown = [e.reason for e in raw.row_edges if e.kind == "unknown"]
-            # An incremental model's filter on its own table (`{{ this }}`) is not a path upstream.
-            rows_ok = not row_unknown and all(
-                e.source_node == node_id or self._is_resolved(e, resolved_cols) for e in raw.row_edges
-            )
             by_target: dict[str, list[RawEdge]] = {}
             for e in raw.edges:
                 by_target.setdefault(e.target, []).append(e)
             ok_cols: set[str] = set()
             for column in raw.columns:
                 into = by_target.get(column, [])
-                unknown = [e.reason for e in into if e.kind == "unknown"] + row_unknown
-                ok = rows_ok and not unknown and all(self._is_resolved(e, resolved_cols) for e in into)
+                unknown = [e.reason for e in into if e.kind == "unknown"]
+                ok = not unknown and all(self._is_resolved(e, resolved_cols) for e in into)
                 if ok:
                     ok_cols.add(column)
                 if is_model:
                     n_cols += 1
                     n_resolved += ok
+                    n_row_unknown += bool(row_unknown)
                     if unknown:
                         n_unknown += 1
                         reasons.update({reason_category(r) for r in unknown})
+                    row_reasons.update({reason_category(r) for r in row_unknown})
             resolved_cols[node_id] = ok_cols
             if is_model:
                 n_models += 1
@@ -220,6 +225,8 @@ class LineageGraph:
             unknown=n_unknown,
             unresolved_upstream=n_cols - n_resolved - n_unknown,
             unknown_reasons=dict(reasons.most_common()),
+            row_unknown=n_row_unknown,
+            row_unknown_reasons=dict(row_reasons.most_common()),
             models_failed=failed,
             edges=n_edges,
             seconds=self.seconds,

@@ -59,7 +59,7 @@ def _sample_keys(ctx: Context, node: Node, scope: Scope) -> dict[str, exp.Expres
     from headwater.trace.scope import locate
 
     key_scope = locate(node.compiled_code or "", ctx.dialect, key)
-    if key_scope is None or key_scope.select is not scope.select and key_scope.select.sql() != scope.select.sql():
+    if key_scope is None or (key_scope.select is not scope.select and key_scope.select.sql() != scope.select.sql()):
         return {}
     return {key: key_scope.output}
 
@@ -142,7 +142,7 @@ def derived_input_check(
     if not classified.passing:
         return None, 0  # every row fails: the transformation, not some inputs
     sample = next((r.get(f"hw_in_{i}") for r in classified.samples if r.get(f"hw_in_{i}") is not None), None)
-    numeric = isinstance(sample, int | float) and not isinstance(sample, bool) or hasattr(sample, "as_tuple")
+    numeric = (isinstance(sample, int | float) and not isinstance(sample, bool)) or hasattr(sample, "as_tuple")
     bad = classified.input_outside.get(i, 0) if numeric else classified.input_new.get(i, 0)
     if bad * 2 < classified.failing:
         return None, 0

@@ -1,0 +1,257 @@
+"""Table-level diagnosis at the node where a check starts failing: fan-out, filter, schema change, drift.
+
+Each function reads the model's compiled SQL (`headwater.trace.scope`) and asks the warehouse one or two
+questions; each returns RootCauses with the probe's SQL as evidence.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from sqlglot import exp
+
+from headwater.dbt import Node
+from headwater.lineage import ColumnRef, EdgeKind
+from headwater.trace.checks import (
+    Check,
+    DistinctContains,
+    Drift,
+    Freshness,
+    RowCount,
+    Schema,
+    Unique,
+    columns_of,
+    describe,
+)
+from headwater.trace.context import Context
+from headwater.trace.instrument import ROWS, with_rows
+from headwater.trace.measures import Outcome
+from headwater.trace.model import CauseKind, Evidence, Mechanism, PathStep, RootCause
+from headwater.trace.scope import Scope, locate
+from headwater.trace.types import same_type
+from headwater.warehouse import ProbeError
+
+
+def _q(name: str) -> exp.Column:
+    return exp.column(exp.to_identifier(name, quoted=True))
+
+
+def _cause(ctx: Context, node: Node, column: str, mechanism: Mechanism, text: str, evidence: Evidence, share: float, summary: str, kind: CauseKind = CauseKind.TRANSFORMATION, side: str = "") -> RootCause:
+    file, line = ctx.where(node, text)
+    where = f"{file}:{line}" if line else file
+    return RootCause(kind, node.unique_id, ctx.label(node), column, mechanism, text, file, line, evidence, share,
+                     summary.replace("{where}", where), side)
+
+
+def locally(ctx: Context, node: Node, check: Check, outcome: Outcome, share: float) -> list[RootCause]:
+    """The check fails here and its upstream columns pass: what in this model makes it fail?"""
+    scope = locate(node.compiled_code or "", ctx.dialect, columns_of(check)[0]) if columns_of(check) else None
+    try:
+        if isinstance(check, Unique) and scope is not None:
+            found = fan_out(ctx, node, scope, check, outcome, share)
+            if found:
+                return found
+        if isinstance(check, DistinctContains | Freshness | RowCount) and scope is not None and scope.filters:
+            found = filtered(ctx, node, scope, check, outcome, share)
+            if found:
+                return found
+    except ProbeError as err:
+        return [_cause(ctx, node, check.column, Mechanism.UNKNOWN, "", Evidence(outcome.failing, sql=err.probe.sql, detail=err.probe.error), share,
+                       f"a probe on `{node.name}` could not run: {err.probe.error}", CauseKind.UNKNOWN)]
+    if isinstance(check, Drift):
+        return [_cause(ctx, node, check.column, Mechanism.DRIFT, "", Evidence(outcome.failing, outcome.failing, outcome.total, (), outcome.sql, outcome.observed),
+                       share, f"`{node.name}.{check.column}` is the first column on the path whose distribution moved ({outcome.observed})")]
+    text = scope.output.sql(dialect=ctx.dialect) if scope is not None else ""
+    column = check.column or ",".join(columns_of(check))
+    return [_cause(ctx, node, column, Mechanism.EXPRESSION, text, Evidence(outcome.failing, outcome.failing, outcome.total, (), outcome.sql, outcome.observed), share,
+                   f"`{node.name}` makes `{column}` fail {describe(check)} although its upstream columns pass ({outcome.observed}); see {{where}}")]
+
+
+def _cte_prefix(scope: Scope, outer: exp.Select) -> exp.Select:
+    if scope.with_ is not None:
+        outer.set("with_", scope.with_.copy())
+    return outer
+
+
+def fan_out(ctx: Context, node: Node, scope: Scope, check: Unique, outcome: Outcome, share: float) -> list[RootCause]:
+    """A join whose other side repeats its key duplicates the rows: count the repeated keys per join."""
+    own = {c.table.lower() for c in scope.inputs() if c.table} or {scope.driving.lower()}
+    causes: list[RootCause] = []
+    for join in scope.joins:
+        if not join.pairs:
+            continue
+        side_is_joined = join.alias.lower() not in own
+        keys = [(j if side_is_joined else d) for d, j in join.pairs]
+        table_alias = join.alias if side_is_joined else scope.driving
+        source = join.source if side_is_joined else scope.select.args["from_"].this
+        names = [exp.column(k.name, quoted=True) for k in keys]
+        inner = exp.select(*names, exp.alias_(exp.Count(this=exp.Star()), "hw_n", quoted=True)).from_(source.copy()).group_by(*[n.copy() for n in names]).having(
+            exp.GT(this=exp.Count(this=exp.Star()), expression=exp.Literal.number(1)))
+        outer = exp.select(*[n.copy() for n in names], _q("hw_n"),
+                           exp.alias_(exp.Window(this=exp.Count(this=exp.Star())), "hw_keys", quoted=True),
+                           exp.alias_(exp.Window(this=exp.func("sum", _q("hw_n"))), "hw_rows", quoted=True)
+                           ).from_(inner.subquery("hw_dupes")).order_by(exp.Ordered(this=_q("hw_n"), desc=True)).limit(5)
+        result = ctx.warehouse.query(_cte_prefix(scope, outer), purpose=f"join key uniqueness in {ctx.label(node)}", relation=ctx.label(node))
+        if not result.rows:
+            continue
+        first = result.first()
+        dup_keys, dup_rows = int(first["hw_keys"]), int(first["hw_rows"])
+        samples = tuple(", ".join(f"{k.name}={r[i]}" for i, k in enumerate(keys)) + f" ({r[len(keys)]} rows)" for r in result.rows)
+        key_text = ", ".join(f"{table_alias}.{k.name}" for k in keys)
+        condition = join.on.sql(dialect=ctx.dialect) if join.on is not None else ""
+        causes.append(_cause(
+            ctx, node, keys[0].name.lower(), Mechanism.FAN_OUT, condition,
+            Evidence(outcome.failing, dup_keys, dup_rows, samples, result.probe.sql, f"{dup_keys:,} values of {key_text} repeat ({dup_rows:,} rows)"),
+            share, f"the {join.side.upper()} JOIN at {{where}} ({condition}) matches several `{join.alias if side_is_joined else scope.driving}` rows per key: "
+                   f"`{key_text}` is not unique ({dup_keys:,} keys repeat), duplicating `{node.name}.{check.column}`",
+            side="joined" if side_is_joined else "driving"))
+    if len(causes) > 1:
+        total = sum(c.evidence.failing_here or 0 for c in causes) or 1
+        causes = [RootCause(**{**c.__dict__, "share": share * (c.evidence.failing_here or 0) / total}) for c in causes]
+    return sorted(causes, key=lambda c: -c.share)
+
+
+def filtered(ctx: Context, node: Node, scope: Scope, check: Check, outcome: Outcome, share: float) -> list[RootCause]:
+    """Which WHERE conjunct drops the rows the check misses (expected values, newer rows, any rows)?"""
+    target: exp.Expression
+    if isinstance(check, DistinctContains):
+        missing = _missing_values(ctx, node, check)
+        if not missing:
+            return []
+        target = exp.In(this=_q("hw_out"), expressions=[exp.convert(v) for v in missing])
+    elif isinstance(check, Freshness):
+        kept = exp.select(exp.func("max", _q("hw_out"))).from_(ROWS).where(exp.and_(*[_q(f"hw_f_{i}") for i in range(len(scope.filters))]))
+        target = exp.GT(this=_q("hw_out"), expression=exp.Subquery(this=kept))
+    else:
+        target = exp.true()
+    projections: dict[str, exp.Expression] = {"hw_out": scope.output}
+    for i, conjunct in enumerate(scope.filters):
+        projections[f"hw_f_{i}"] = conjunct
+    measures: list[exp.Expression] = [exp.alias_(exp.func("sum", exp.case().when(target.copy(), exp.Literal.number(1)).else_(exp.Literal.number(0))), "hw_target", quoted=True)]
+    for i in range(len(scope.filters)):
+        dropped = exp.and_(target.copy(), exp.Not(this=exp.func("coalesce", _q(f"hw_f_{i}"), exp.false())))
+        measures.append(exp.alias_(exp.func("sum", exp.case().when(dropped, exp.Literal.number(1)).else_(exp.Literal.number(0))), f"hw_drop_{i}", quoted=True))
+    query = with_rows(scope, projections, exp.select(*measures).from_(ROWS), keep_where=False)
+    result = ctx.warehouse.query(query, purpose=f"filters of {ctx.label(node)}", relation=ctx.label(node))
+    row: dict[str, Any] = result.first()
+    targets = int(row.get("hw_target") or 0)
+    drops = [(int(row.get(f"hw_drop_{i}") or 0), i) for i in range(len(scope.filters))]
+    dropped, best = max(drops, default=(0, -1))
+    if not targets or not dropped:
+        return []
+    conjunct = scope.filters[best]
+    text = conjunct.sql(dialect=ctx.dialect)
+    columns = sorted({c.name.lower() for c in conjunct.find_all(exp.Column)})
+    what = {DistinctContains: "the missing values", Freshness: "the newest rows"}.get(type(check), "rows")
+    return [_cause(ctx, node, columns[0] if columns else scope.column, Mechanism.FILTER, text,
+                   Evidence(outcome.failing, dropped, targets, (), result.probe.sql, f"the filter drops {dropped:,} of {targets:,} rows with {what}"),
+                   share, f"the filter `{text}` at {{where}} drops {dropped:,} of the {targets:,} rows with {what} of `{scope.column}`")]
+
+
+def _missing_values(ctx: Context, node: Node, check: DistinctContains) -> list[Any]:
+    source = ctx.source(node)
+    if source is None:
+        return []
+    column = exp.column(check.column, quoted=True)
+    query = exp.select(column).distinct().from_(source).where(exp.In(this=column.copy(), expressions=[exp.convert(v) for v in check.values]))
+    present = {r[0] for r in ctx.warehouse.query(query, purpose="present values", relation=ctx.label(node)).rows}
+    return [v for v in check.values if v not in present]
+
+
+# -- schema ----------------------------------------------------------------------------------------------
+
+
+def actual_columns(ctx: Context, node: Node) -> dict[str, str] | None:
+    relation = ctx.relation(node)
+    if relation is not None:
+        return ctx.warehouse.columns(*relation)
+    return dict.fromkeys(ctx.lineage.columns_of(node.unique_id), "") or None
+
+
+def schema_origin(ctx: Context, node: Node, check: Schema, outcome: Outcome, share: float, depth: int,
+                  walk: Callable[..., list[RootCause]]) -> list[RootCause]:
+    """Missing columns: the first ancestor that lacks them while its parents have them (or a source that
+    declares them in YAML and lacks them). Retyped columns: the source column whose type changed."""
+    actual = actual_columns(ctx, node) or {}
+    missing = [c for c in (*check.columns, *(c for c, _ in check.types)) if c not in actual]
+    causes: list[RootCause] = []
+    seen: set[str] = set()
+    for column in dict.fromkeys(missing):
+        causes += _missing_origin(ctx, node, column, outcome, seen)
+    for column, expected in check.types:
+        if column in actual and not same_type(expected, actual[column]):
+            ev = Evidence(outcome.failing, 1, None, (), outcome.sql, f"{column}: expected {expected}, found {actual[column]}")
+            origin = source_type_change(ctx, ColumnRef(node.unique_id, column), ev, share)
+            causes.append(origin or _cause(ctx, node, column, Mechanism.SCHEMA_CHANGE, column, ev, share,
+                                           f"`{node.name}.{column}` is {actual[column]}, expected {expected} (changed by {{where}})", CauseKind.SCHEMA))
+    if causes:
+        part = share / len(causes)
+        causes = [RootCause(**{**c.__dict__, "share": part}) for c in causes]
+    return causes
+
+
+def _parents(ctx: Context, node: Node) -> list[Node]:
+    return [ctx.node(d) for d in node.depends_on if d.split(".", 1)[0] in ("model", "seed", "snapshot", "source")]
+
+
+def _missing_origin(ctx: Context, node: Node, column: str, outcome: Outcome, seen: set[str]) -> list[RootCause]:
+    parents = _parents(ctx, node)
+    if not parents:
+        return []
+    holders: list[Node] = []
+    lacking: list[Node] = []
+    for parent in parents:
+        if parent.unique_id in seen:
+            continue
+        seen.add(parent.unique_id)
+        cols = actual_columns(ctx, parent) or {}
+        step = PathStep(parent.unique_id, ctx.label(parent), column, "schema (column exists)", column not in cols,
+                        observed="present" if column in cols else "missing", sql=ctx.warehouse.probes[-1].sql if ctx.warehouse.probes else "", via="table")
+        ctx.path.append(step)
+        (holders if column in cols else lacking).append(parent)
+    if (holders and not ctx.is_leaf(node)) or (holders and node.resource_type == "model"):
+        names = ", ".join(p.name for p in holders)
+        ev = Evidence(outcome.failing, 1, None, (), outcome.sql, f"`{column}` exists in {names} but not in {node.name}")
+        return [_cause(ctx, node, column, Mechanism.SCHEMA_CHANGE, column, ev, 1.0,
+                       f"`{node.name}` no longer produces `{column}` although {names} has it (see {{where}})", CauseKind.SCHEMA)]
+    causes: list[RootCause] = []
+    for parent in sorted(lacking, key=lambda p: column not in p.columns):
+        if ctx.is_leaf(parent):
+            if column in parent.columns:
+                cols = actual_columns(ctx, parent) or {}
+                new = [c for c in cols if c not in parent.columns]
+                detail = f"declared `{column}` is missing in {ctx.label(parent)}" + (f"; undeclared new columns: {', '.join(new)}" if new else "")
+                ev = Evidence(outcome.failing, 1, len(cols), tuple(new), ctx.warehouse.probes[-1].sql if ctx.warehouse.probes else "", detail)
+                causes.append(RootCause(CauseKind.SCHEMA, parent.unique_id, ctx.label(parent), column, Mechanism.SCHEMA_CHANGE, "",
+                                        parent.original_file_path, None, ev, 1.0,
+                                        f"the source column `{parent.display_name}.{column}` is gone from {ctx.label(parent)}"
+                                        + (f" (new columns: {', '.join(new)}: renamed?)" if new else "")))
+        else:
+            causes += _missing_origin(ctx, parent, column, outcome, seen)
+    return causes
+
+
+def source_type_change(ctx: Context, ref: ColumnRef, evidence: Evidence, share: float) -> RootCause | None:
+    """Follow `ref` up through passthrough/rename/cast edges to a source; a type that differs from the
+    type declared in YAML there is a schema change at the source."""
+    current = ref
+    for _ in range(30):
+        node = ctx.node(current.node)
+        if ctx.is_leaf(node):
+            declared = ctx.declared_type(node, current.column)
+            relation = ctx.relation(node)
+            actual = (ctx.warehouse.columns(*relation) or {}).get(current.column) if relation else None
+            if declared and actual and not same_type(declared, actual):
+                detail = f"declared {declared}, now {actual}; " + evidence.detail
+                return RootCause(CauseKind.SCHEMA, node.unique_id, ctx.label(node), current.column, Mechanism.SCHEMA_CHANGE, "",
+                                 node.original_file_path, None, Evidence(evidence.failing_downstream, evidence.failing_here, evidence.total_here,
+                                                                         evidence.sample_keys, evidence.sql, detail), share,
+                                 f"`{node.display_name}.{current.column}` changed type at the source from {declared} to {actual}; "
+                                 f"downstream casts turn {evidence.failing_here or 0:,} of its values into NULL")
+            return None
+        ups = [e for e in ctx.lineage.edges_into(current) if e.source is not None and e.kind in (EdgeKind.PASSTHROUGH, EdgeKind.RENAME, EdgeKind.CAST)]
+        if not ups:
+            return None
+        current = ups[0].source  # type: ignore[assignment]
+    return None
