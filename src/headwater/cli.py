@@ -55,7 +55,10 @@ def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
     _state["debug"] = "--debug" in args
     try:
-        app(args=args, standalone_mode=False)
+        code = app(args=args, standalone_mode=False)
+        # In non-standalone mode click returns the code of `typer.Exit(code)` instead of raising it.
+        if isinstance(code, int) and code:
+            sys.exit(code)
     except HeadwaterError as err:
         if _state["debug"]:
             traceback.print_exc()

@@ -13,6 +13,9 @@ import typer
 COMMAND_MODULES: tuple[str, ...] = (
     "headwater.commands.example",
     "headwater.commands.gate",
+    "headwater.commands.diff",
+    "headwater.commands.lineage",
+    "headwater.commands.trace",
 )
 
 

@@ -37,7 +37,9 @@ class Format(StrEnum):
 def gate(
     contract: Annotated[
         list[Path] | None,
-        typer.Option("--contract", help="An ODCS v3 YAML file, a GX suite JSON or a folder of them (repeatable)."),
+        typer.Option(
+            "--contract", help="An ODCS v3 YAML file, a GX suite JSON or a folder of them (repeatable)."
+        ),
     ] = None,
     dbt_contracts: Annotated[
         bool, typer.Option("--dbt-contracts", help="Check every dbt model whose contract is enforced.")
@@ -46,19 +48,26 @@ def gate(
         Path | None, typer.Option("--project-dir", help="The dbt project (manifest, profile, lineage).")
     ] = None,
     target_path: Annotated[
-        Path | None, typer.Option("--target-path", help="dbt artifacts folder (default <project-dir>/target).")
+        Path | None,
+        typer.Option("--target-path", help="dbt artifacts folder (default <project-dir>/target)."),
     ] = None,
-    profiles_dir: Annotated[Path | None, typer.Option("--profiles-dir", help="Folder holding profiles.yml.")] = None,
+    profiles_dir: Annotated[
+        Path | None, typer.Option("--profiles-dir", help="Folder holding profiles.yml.")
+    ] = None,
     warehouse: Annotated[
         str | None, typer.Option("--warehouse", help="duckdb:///file.duckdb or postgresql://user@host/db.")
     ] = None,
     from_catalog: Annotated[
         bool,
-        typer.Option("--from-catalog", help="Read the actual schema from catalog.json (no warehouse, no data rules)."),
+        typer.Option(
+            "--from-catalog", help="Read the actual schema from catalog.json (no warehouse, no data rules)."
+        ),
     ] = False,
     state: Annotated[
         Path | None,
-        typer.Option("--state", help="Target dir of the deployed state: also flag contract changes since it."),
+        typer.Option(
+            "--state", help="Target dir of the deployed state: also flag contract changes since it."
+        ),
     ] = None,
     gx_dir: Annotated[
         list[Path] | None,
@@ -68,7 +77,8 @@ def gate(
     output_format: Annotated[Format, typer.Option("--format", help="Report format.")] = Format.text,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the report to a file.")] = None,
     allow_unknown: Annotated[
-        bool, typer.Option("--allow-unknown", help="Pass (exit 0) when some contracts could not be evaluated.")
+        bool,
+        typer.Option("--allow-unknown", help="Pass (exit 0) when some contracts could not be evaluated."),
     ] = False,
 ) -> None:
     """Check contracts (dbt model contracts, ODCS v3, GX suites) against the warehouse; explain each break

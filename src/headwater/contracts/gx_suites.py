@@ -10,7 +10,7 @@ it), else the suite name is taken as the table (or dbt model) name.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -102,11 +102,9 @@ def iter_suites(folders: Sequence[Path]) -> Iterator[Path]:
 
 
 def load_gx_suite(path: Path) -> tuple[TableContract, ...]:
-    """One TableContract per `expect_table_schema_to_match_contract` with inline columns.
-
-    Inline `columns` may be a list of {name, type | data_type, nullable | required} or a mapping
-    name → type. A contract given by reference (dbt model / ODCS file) is checked from that source.
-    """
+    """One TableContract per `expect_table_schema_to_match_contract`, with the kwargs `headwater.gx`
+    gives it: inline `columns` ([{name, data_type | type, nullable | required}]), `dbt_manifest` +
+    `dbt_model`, or `odcs_path` (+ `odcs_schema`); `allow_extra` and `dialect` as options."""
     data = _read(path)
     table, schema = _table_of(data)
     contracts = []
@@ -114,45 +112,78 @@ def load_gx_suite(path: Path) -> tuple[TableContract, ...]:
         if (item.get("type") or item.get("expectation_type")) != SCHEMA_EXPECTATION:
             continue
         kwargs = item.get("kwargs") or {}
-        columns = _columns(kwargs.get("columns") or kwargs.get("contract") or ())
-        odcs = kwargs.get("odcs_path") or kwargs.get("odcs_file")
-        if not columns and odcs:
-            from headwater.contracts.odcs import load_odcs
-
-            wanted = kwargs.get("schema_object") or kwargs.get("odcs_schema") or table
-            contracts += [c for c in load_odcs(Path(str(odcs))) if c.name in (wanted, table)]
-            continue
-        node = _node_of(item.get("meta") or {}) or kwargs.get("dbt_model") or kwargs.get("model")
-        contracts.append(
-            TableContract(
-                name=str(kwargs.get("dbt_model") or kwargs.get("model") or table),
-                origin=Origin(ContractKind.GX, str(path), None),
-                node_id=str(node) if node and str(node).startswith(("model.", "source.", "seed.")) else None,
+        origin = Origin(ContractKind.GX, str(path))
+        if kwargs.get("columns"):
+            contract = TableContract(
+                name=table,
+                origin=origin,
                 schema=schema,
                 identifier=table,
-                columns=columns,
-                allow_extra_columns=not bool(kwargs.get("exact") or kwargs.get("no_extra_columns")),
+                columns=_columns(kwargs["columns"]),
                 dialect=kwargs.get("dialect"),
             )
-        )
+        elif kwargs.get("dbt_manifest") and kwargs.get("dbt_model"):
+            contract = replace(
+                _dbt_contract(path, str(kwargs["dbt_manifest"]), str(kwargs["dbt_model"])), origin=origin
+            )
+        elif kwargs.get("odcs_path"):
+            contract = replace(
+                _odcs_contract(path, str(kwargs["odcs_path"]), kwargs.get("odcs_schema")), origin=origin
+            )
+        else:
+            raise ContractError(
+                f"{path}: {SCHEMA_EXPECTATION} on {table} names no contract; give `columns`, "
+                "`dbt_manifest` + `dbt_model`, or `odcs_path`."
+            )
+        if kwargs.get("allow_extra") is not None:
+            contract = replace(contract, allow_extra_columns=bool(kwargs["allow_extra"]))
+        contracts.append(contract)
     return tuple(contracts)
+
+
+def _near(suite: Path, reference: str) -> Path:
+    """A path in a suite is relative to the working directory, else to the suite's folder."""
+    candidate = Path(reference)
+    if candidate.is_absolute() or candidate.exists():
+        return candidate
+    return suite.parent / candidate
+
+
+def _dbt_contract(suite: Path, manifest_path: str, model: str) -> TableContract:
+    from headwater.contracts.dbt_contracts import contract_of
+    from headwater.dbt import load_artifacts
+
+    manifest = load_artifacts(manifest_path=_near(suite, manifest_path), require_compiled=False).manifest
+    return contract_of(manifest.find_node(model), manifest.dialect)
+
+
+def _odcs_contract(suite: Path, odcs_path: str, schema_object: Any) -> TableContract:
+    from headwater.contracts.odcs import load_odcs
+
+    contracts = load_odcs(_near(suite, odcs_path))
+    if schema_object is None and len(contracts) == 1:
+        return contracts[0]
+    for contract in contracts:
+        if schema_object in (contract.name, contract.identifier):
+            return contract
+    names = ", ".join(c.name for c in contracts) or "none"
+    raise ContractError(f"{suite}: no schema object {schema_object!r} in {odcs_path}; it has {names}.")
 
 
 def _columns(raw: Any) -> tuple[ColumnSpec, ...]:
     if isinstance(raw, Mapping):
-        if isinstance(raw.get("columns"), list):
-            return _columns(raw["columns"])
         return tuple(ColumnSpec(str(name), str(t) if t else None) for name, t in raw.items())
     specs = []
     for col in raw or ():
         if not isinstance(col, Mapping) or not col.get("name"):
-            continue
-        nullable = col.get("nullable")
+            raise ContractError(f"a contract column has no name: {col!r}; give each column a name.")
+        required = bool(col.get("required")) or col.get("nullable") is False or bool(col.get("not_null"))
         specs.append(
             ColumnSpec(
                 name=str(col["name"]),
-                data_type=col.get("type") or col.get("data_type"),
-                required=bool(col.get("required")) or nullable is False,
+                data_type=col.get("data_type") or col.get("type"),
+                required=required,
+                constraints=("not_null",) if required else (),
             )
         )
     return tuple(specs)

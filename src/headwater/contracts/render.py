@@ -147,7 +147,8 @@ def to_dict(report: GateReport, code: int) -> dict[str, Any]:
         "actual_source": report.actual_source,
         "contracts": [result_dict(r) for r in report.results],
         "state_changes": [
-            {"contract": f.contract.name, "node": f.contract.node_id, **finding_dict(f)} for f in report.state_findings
+            {"contract": f.contract.name, "node": f.contract.node_id, **finding_dict(f)}
+            for f in report.state_findings
         ],
     }
 
@@ -175,14 +176,16 @@ def to_junit(report: GateReport) -> str:
         case = ET.SubElement(suite, "testcase", classname=f"state.{f.contract.name}", name=f.change.reason)
         _junit_findings(case, (f,))
     ET.indent(suite)
-    return ET.tostring(ET.ElementTree(suite).getroot(), encoding="unicode", xml_declaration=True) + "\n"
+    return ET.tostring(suite, encoding="unicode", xml_declaration=True) + "\n"
 
 
 def _junit_findings(case: ET.Element, findings: tuple[Finding, ...] | list[Finding]) -> None:
     breaking = [f for f in findings if f.change.breaking]
     unknown = [f for f in findings if isinstance(f.change, Unevaluated)]
     if breaking:
-        failure = ET.SubElement(case, "failure", message=breaking[0].change.reason, type=breaking[0].change.category)
+        failure = ET.SubElement(
+            case, "failure", message=breaking[0].change.reason, type=breaking[0].change.category
+        )
         failure.text = "\n".join(line.strip() for f in breaking for line in _finding_lines(f))
     elif unknown:
         error = ET.SubElement(case, "error", message=unknown[0].change.reason, type="unevaluated")

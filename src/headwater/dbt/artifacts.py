@@ -246,7 +246,7 @@ _DIALECTS = {"postgres": "postgres", "redshift": "redshift", "sqlserver": "tsql"
 def manifest_version(schema_url: str) -> int:
     match = _VERSION_RE.search(schema_url or "")
     found = int(match.group(1)) if match else None
-    if found not in SUPPORTED_MANIFEST_VERSIONS:
+    if found is None or found not in SUPPORTED_MANIFEST_VERSIONS:
         shown = f"v{found}" if found is not None else repr(schema_url or "no dbt_schema_version")
         raise ArtifactError(
             f"manifest.json schema {shown} is not supported (v7 to v12 are);"

@@ -55,11 +55,13 @@ def load_artifacts(
     run_results_path: str | Path | None = None,
     sources_path: str | Path | None = None,
     require_compiled: bool = True,
+    include_run_results: bool = True,
 ) -> Artifacts:
     """Load manifest.json (required) plus catalog.json, run_results.json and sources.json when present.
 
     Explicit file paths win; otherwise files are read from the target path (see `resolve_target_path`).
     With `require_compiled`, a manifest whose SQL models lack `compiled_code` is refused.
+    `include_run_results=False` skips run_results.json (it can be larger than the catalog).
     """
     if manifest_path is not None:
         mpath = Path(manifest_path)
@@ -82,7 +84,7 @@ def load_artifacts(
         return read_json(path, name)
 
     catalog_raw = optional(catalog_path, "catalog.json")
-    run_raw = optional(run_results_path, "run_results.json")
+    run_raw = optional(run_results_path, "run_results.json") if include_run_results else None
     sources_raw = optional(sources_path, "sources.json")
     return Artifacts(
         manifest=manifest,

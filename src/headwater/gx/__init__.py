@@ -2,11 +2,32 @@
 
 Importing `headwater.gx` registers, with GX, everything a file context may refer to by type name, so a
 context saved by one process reloads in another:
-- the `duckdb` datasource (`DuckDBDatasource`, correct metrics on DuckDB, read-only);
+- the `duckdb` datasource (`DuckDBDatasource`: correct metrics on DuckDB, opened read-only);
+- the metrics and expectations of `headwater.gx.expectations`;
+- the checkpoint actions of `headwater.gx.actions` (`headwater_trace_root_cause`, `headwater_contract_gate`).
+
+The marts checkpoint used by the demo and tests: `headwater.gx.checkpoint.run_marts_checkpoint`.
 """
 
 from __future__ import annotations
 
+from headwater.gx import metrics  # noqa: F401  (registers the metrics)
 from headwater.gx.datasource import DuckDBDatasource, DuckDBExecutionEngine, duckdb_url
+from headwater.gx.expectations import (
+    ExpectColumnDistributionToMatchBaseline,
+    ExpectColumnMostCommonValueShareToBeBelow,
+    ExpectColumnValuesToExistInTable,
+    ExpectTableSchemaToMatchContract,
+    ExpectTableToBeFresh,
+)
 
-__all__ = ["DuckDBDatasource", "DuckDBExecutionEngine", "duckdb_url"]
+__all__ = [
+    "DuckDBDatasource",
+    "DuckDBExecutionEngine",
+    "ExpectColumnDistributionToMatchBaseline",
+    "ExpectColumnMostCommonValueShareToBeBelow",
+    "ExpectColumnValuesToExistInTable",
+    "ExpectTableSchemaToMatchContract",
+    "ExpectTableToBeFresh",
+    "duckdb_url",
+]

@@ -61,7 +61,7 @@ class CheckpointOutcome:
     checkpoint: str
     evaluated: int  # expectations evaluated, over all suites
     failures: tuple[FailedExpectation, ...]
-    result_path: Path  # the raw GX result JSON (input of `headwater trace`)
+    result_path: Path  # the raw GX result JSON (input of `headwater trace`); Path() when not written
     raw: Mapping[str, Any] = field(repr=False, compare=False)
 
 
@@ -110,30 +110,37 @@ def run_marts_checkpoint(
     return summarise(result, Path(context_root) / RESULTS_DIR)
 
 
-def summarise(result: CheckpointResult, results_dir: Path) -> CheckpointOutcome:
-    """Turn a GX CheckpointResult into a CheckpointOutcome and write its raw JSON under `results_dir`."""
+def summarise(result: CheckpointResult, results_dir: Path | None) -> CheckpointOutcome:
+    """Turn a GX CheckpointResult into a CheckpointOutcome; with `results_dir`, write its raw JSON there."""
     raw = checkpoint_result_dict(result)
-    results_dir.mkdir(parents=True, exist_ok=True)
-    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
-    path = results_dir / f"{result.name}-{stamp}.json"
-    path.write_bytes(orjson.dumps(raw, option=orjson.OPT_INDENT_2 | orjson.OPT_SERIALIZE_NUMPY, default=str))
-    failures: list[FailedExpectation] = []
-    evaluated = 0
-    for validation in raw["validation_results"]:
-        suite = validation["suite_name"]
-        table = _relation_of(validation)
-        for item in validation["results"]:
-            evaluated += 1
-            if not item["success"]:
-                failures.append(_failed(suite, table, item))
+    path = Path()
+    if results_dir is not None:
+        results_dir.mkdir(parents=True, exist_ok=True)
+        stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
+        path = results_dir / f"{result.name}-{stamp}.json"
+        path.write_bytes(
+            orjson.dumps(raw, option=orjson.OPT_INDENT_2 | orjson.OPT_SERIALIZE_NUMPY, default=str)
+        )
+    evaluated = sum(len(v["results"]) for v in raw["validation_results"])
     return CheckpointOutcome(
         success=bool(result.success),
         checkpoint=result.name,
         evaluated=evaluated,
-        failures=tuple(failures),
+        failures=failures_of(raw),
         result_path=path,
         raw=raw,
     )
+
+
+def failures_of(raw: Mapping[str, Any]) -> tuple[FailedExpectation, ...]:
+    """Every failed expectation of a checkpoint result dict (as `checkpoint_result_dict` makes it)."""
+    failures: list[FailedExpectation] = []
+    for validation in raw["validation_results"]:
+        table = _relation_of(validation)
+        for item in validation["results"]:
+            if not item["success"]:
+                failures.append(_failed(validation["suite_name"], table, item))
+    return tuple(failures)
 
 
 def checkpoint_result_dict(result: CheckpointResult) -> dict[str, Any]:

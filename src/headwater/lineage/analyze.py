@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import sqlglot
 from sqlglot import exp
@@ -31,15 +32,17 @@ PASS, CAST, EXPR, WINDOW, AGG = 0, 1, 2, 3, 4
 KIND_OF_RANK = {CAST: "cast", EXPR: "expression", WINDOW: "window", AGG: "aggregate"}
 
 
-@dataclass(frozen=True)
-class Leaf:
-    """Where a value comes from: a node column, a literal (node None, reason ""), or unknown (reason)."""
+class Leaf(NamedTuple):
+    """Where a value comes from: a node column, a literal (node None, reason ""), or unknown (reason).
+
+    A NamedTuple rather than a frozen dataclass: tens of thousands are made per project, inside one call.
+    """
 
     node: str | None
     column: str | None
     rank: int = PASS
     renamed: bool = False
-    step: exp.Expression | None = None  # the projection that decides kind and expression text
+    step: exp.Expr | None = None  # the projection that decides kind and expression text
     reason: str = ""
 
 
@@ -55,7 +58,7 @@ class _Context:
     resolve_ephemeral: EphemeralResolver
     locator: Locator
     memo: dict[int, dict[str, list[Leaf]]] = field(default_factory=dict)
-    stars: dict[int, list[exp.Expression]] = field(default_factory=dict)
+    stars: dict[int, list[exp.Expr]] = field(default_factory=dict)
 
 
 def analyze_model(
@@ -148,7 +151,7 @@ def _resolve_scope(ctx: _Context, scope: Scope) -> dict[str, list[Leaf]]:
             result[name] = merged
         ctx.stars[key] = ctx.stars.get(id(scope.set_operation_scopes[0]), []) if branches else []
     elif isinstance(scope.expression, exp.Select):
-        stars: list[exp.Expression] = []
+        stars: list[exp.Expr] = []
         for projection in scope.expression.selects:
             if _is_star(projection):
                 stars.append(projection)
@@ -161,11 +164,59 @@ def _resolve_scope(ctx: _Context, scope: Scope) -> dict[str, list[Leaf]]:
     return result
 
 
-def _is_star(projection: exp.Expression) -> bool:
+def _is_star(projection: exp.Expr) -> bool:
     return isinstance(projection, exp.Star) or (isinstance(projection, exp.Column) and projection.is_star)
 
 
-def _classify(inner: exp.Expression) -> int:
+@dataclass
+class _Parts:
+    """What one walk over an expression finds (subqueries are collected, not entered)."""
+
+    columns: list[exp.Column] = field(default_factory=list)
+    subqueries: list[exp.Expr] = field(default_factory=list)
+    udfs: list[exp.Anonymous] = field(default_factory=list)
+    window: bool = False
+    aggregate: bool = False
+    lambdas: bool = False
+
+
+def _parts(node: exp.Expr) -> _Parts:
+    parts = _Parts()
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, exp.Column):
+            if not current.is_star:
+                parts.columns.append(current)
+            continue
+        if current is not node and isinstance(current, exp.Subquery | exp.Select):
+            parts.subqueries.append(current)
+            continue
+        if isinstance(current, exp.Window):
+            parts.window = True
+        elif isinstance(current, exp.AggFunc):
+            parts.aggregate = True
+        elif isinstance(current, exp.Anonymous):
+            parts.udfs.append(current)
+        elif isinstance(current, exp.Lambda):
+            parts.lambdas = True
+        stack.extend(current.iter_expressions())
+    if parts.lambdas:
+        parts.columns = [c for c in parts.columns if not _is_lambda_variable(c, node)]
+    return parts
+
+
+def _is_lambda_variable(column: exp.Column, top: exp.Expr) -> bool:
+    parent = column.parent
+    while parent is not None and parent is not top.parent:
+        if isinstance(parent, exp.Lambda) and not column.table:
+            if any(v.name == column.name for v in parent.expressions):
+                return True
+        parent = parent.parent
+    return False
+
+
+def _classify(inner: exp.Expr, parts: _Parts) -> int:
     if isinstance(inner, exp.Column):
         return PASS
     node = inner
@@ -173,72 +224,55 @@ def _classify(inner: exp.Expression) -> int:
         node = node.this
     if node is not inner and isinstance(node, exp.Column):
         return CAST
-    if inner.find(exp.Window):
+    if parts.window:
         return WINDOW
-    if inner.find(exp.AggFunc):
+    if parts.aggregate:
         return AGG
     return EXPR
 
 
-def _projection_leaves(ctx: _Context, scope: Scope, projection: exp.Expression, name: str) -> list[Leaf]:
+def _projection_leaves(ctx: _Context, scope: Scope, projection: exp.Expr, name: str) -> list[Leaf]:
     inner = projection.unalias()
-    rank = _classify(inner)
+    parts = _parts(inner)
+    rank = _classify(inner, parts)
     leaves: list[Leaf] = []
-    for column in _columns_in(inner):
+    for column in parts.columns:
         renamed = column.name.lower() != name
         for leaf in _resolve_column(ctx, scope, column):
             leaves.append(_compose(leaf, rank, renamed, projection))
-    for sub in inner.find_all(exp.Subquery, exp.Select):
+    for sub in parts.subqueries:
         sub_scope = _scope_of(scope, sub)
         if sub_scope is not None:
             for sub_leaves in _resolve_scope(ctx, sub_scope).values():
                 leaves.extend(_compose(leaf, EXPR, True, projection) for leaf in sub_leaves)
                 break  # a scalar subquery has one output column
-    for func in inner.find_all(exp.Anonymous):
-        if any(True for _ in _columns_in(func)):
+    for func in parts.udfs:
+        if _parts(func).columns:
             leaves.append(_unknown(f"udf: {func.name}() is not a known function; its effect on the value is not analysed"))
     if not leaves:  # a literal, now(), count(*): no upstream column
-        leaves.append(Leaf(None, None, rank=max(rank, EXPR), renamed=True, step=projection))
+        leaves.append(Leaf(None, None, max(rank, EXPR), True, projection))
     return leaves
 
 
-def _compose(inner: Leaf, rank: int, renamed: bool, step: exp.Expression) -> Leaf:
+def _compose(inner: Leaf, rank: int, renamed: bool, step: exp.Expr) -> Leaf:
     if inner.reason:
         return inner
     keep_inner = inner.step is not None and (inner.rank, inner.renamed) >= (rank, renamed)
     return Leaf(
         inner.node,
         inner.column,
-        rank=max(rank, inner.rank),
-        renamed=renamed or inner.renamed,
-        step=inner.step if keep_inner else step,
+        rank if rank > inner.rank else inner.rank,
+        renamed or inner.renamed,
+        inner.step if keep_inner else step,
     )
 
 
-def _columns_in(node: exp.Expression) -> Iterator[exp.Column]:
+def _columns_in(node: exp.Expr) -> list[exp.Column]:
     """Columns of this scope in an expression: not inside subqueries, not lambda variables."""
-    for column in node.find_all(exp.Column):
-        if column.is_star:
-            continue
-        if column is node:
-            yield column
-            continue
-        parent = column.parent
-        nested = False
-        while parent is not None and parent is not node:
-            if isinstance(parent, exp.Select | exp.Subquery):
-                nested = True
-                break
-            if isinstance(parent, exp.Lambda) and not column.table:
-                nested = any(v.name == column.name for v in parent.expressions)
-                if nested:
-                    break
-            parent = parent.parent
-        if not nested:
-            yield column
+    return _parts(node).columns
 
 
-def _scope_of(scope: Scope, node: exp.Expression) -> Scope | None:
+def _scope_of(scope: Scope, node: exp.Expr) -> Scope | None:
     target = node.this if isinstance(node, exp.Subquery) else node
     for sub in scope.subquery_scopes:
         if sub.expression is target or sub.expression is node:
@@ -258,6 +292,9 @@ def _lookup_source(scope: Scope, table: str) -> exp.Table | Scope | None:
 
 def _resolve_column(ctx: _Context, scope: Scope, column: exp.Column) -> list[Leaf]:
     name = column.name.lower()
+    if not column.table and len(scope.selected_sources) == 1:
+        # qualify leaves a column unqualified when its only table has no known columns.
+        column = exp.column(column.name, table=next(iter(scope.selected_sources)))
     if not column.table:
         return [_unknown(f"unresolved column: {column.name} is in no known schema of the tables it could come from")]
     source = _lookup_source(scope, column.table)
@@ -370,9 +407,9 @@ def _row_edges(ctx: _Context, root: Scope) -> Iterator[RawEdge]:
                 isinstance(source, Scope)
                 and not _is_recursive_anchor(source)
                 and not (_cte_name(source) or "").lower().startswith(EPHEMERAL_PREFIX)
+                and _is_selected(scope, source)
             ):
-                if _is_selected(scope, source):
-                    stack.append(source)
+                stack.append(source)
 
 
 def _is_selected(scope: Scope, source: Scope) -> bool:
@@ -398,7 +435,7 @@ def _scope_row_edges(ctx: _Context, scope: Scope) -> Iterator[RawEdge]:
             yield from _condition_edges(ctx, scope, key, "group", "")
 
 
-def _condition_edges(ctx: _Context, scope: Scope, condition: exp.Expression, kind: str, side: str) -> Iterator[RawEdge]:
+def _condition_edges(ctx: _Context, scope: Scope, condition: exp.Expr, kind: str, side: str) -> Iterator[RawEdge]:
     text, line, compiled = ctx.locator.locate(condition)
     for column in _columns_in(condition):
         for leaf in _resolve_column(ctx, scope, column):

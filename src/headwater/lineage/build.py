@@ -13,6 +13,7 @@ from headwater.errors import ConfigError
 from headwater.lineage.cache import FORMAT, LineageCache, node_key
 from headwater.lineage.compact import RawEdge, RawLineage
 from headwater.lineage.graph import LineageGraph
+from headwater.lineage.parallel import run_batch
 from headwater.lineage.schemas import SchemaBook
 
 if TYPE_CHECKING:
@@ -27,31 +28,59 @@ def default_cache_dir(artifacts: Artifacts) -> Path | None:
 
 
 def build_lineage(
-    artifacts: Artifacts, cache_dir: str | Path | None = None, use_cache: bool = True
+    artifacts: Artifacts,
+    cache_dir: str | Path | None = None,
+    use_cache: bool = True,
+    workers: int | None = None,
 ) -> LineageGraph:
-    """Column lineage of every model and snapshot. `cache_dir` defaults to `<target>/headwater`."""
+    """Column lineage of every model and snapshot. `cache_dir` defaults to `<target>/headwater`.
+
+    `workers`: processes for the models the cache cannot serve (None: one per CPU, 1: in this process).
+    """
     started = time.perf_counter()
     manifest = artifacts.manifest
     book = SchemaBook(artifacts)
     directory = Path(cache_dir) if cache_dir is not None else default_cache_dir(artifacts)
     cache = LineageCache(directory if use_cache else None)
     analyser = _Analyser(manifest, book)
+    order = [
+        uid for uid in topological_order(manifest)
+        if uid in manifest.nodes and manifest.nodes[uid].resource_type in ANALYSED_TYPES
+    ]
     results: dict[str, RawLineage] = {}
-    for node_id in topological_order(manifest):
-        node = manifest.nodes.get(node_id)
-        if node is None or node.resource_type not in ANALYSED_TYPES:
-            continue
-        fallback = tuple(n.lower() for n, _ in book.declared.get(node_id, ()))
-        key = node_key(
-            [FORMAT, book.dialect, node.checksum, node.compiled_code or "", *fallback]
-            + [book.signature(p) for p in sorted(node.depends_on)]
-        )
-        result = cache.get(node_id, key)
-        if result is None:
-            result = analyser.analyse(node, fallback)
+    pending = order
+    while pending:
+        # One round: every node whose parents' schemas are final is served from the cache or analysed.
+        # A node analysed in this round without declared columns holds back its children (their key and
+        # their `select *` need its inferred columns) until the next round.
+        blocked: set[str] = set()
+        batch: list[tuple[str, tuple[str, ...], str]] = []
+        deferred: list[str] = []
+        for node_id in pending:
+            node = manifest.nodes[node_id]
+            if blocked.intersection(node.depends_on):
+                deferred.append(node_id)
+                blocked.add(node_id)
+                continue
+            fallback = tuple(n.lower() for n, _ in book.declared.get(node_id, ()))
+            key = node_key(
+                [FORMAT, book.dialect, node.checksum, node.compiled_code or "", *fallback]
+                + [book.signature(p) for p in sorted(node.depends_on)]
+            )
+            hit = cache.get(node_id, key)
+            if hit is not None:
+                results[node_id] = hit
+                book.infer(node_id, hit.columns)
+                continue
+            batch.append((node_id, fallback, key))
+            if node_id not in book.declared:
+                blocked.add(node_id)
+        for (node_id, _, key), result in zip(batch, run_batch(analyser, batch, workers), strict=True):
+            results[node_id] = result
             cache.put(node_id, key, result)
-        results[node_id] = result
-        book.infer(node_id, result.columns)
+            book.infer(node_id, result.columns)
+        pending = deferred
+    results = {uid: results[uid] for uid in order}  # topological order: `stats()` relies on it
     cache.prune(results)
     cache.save()
     return LineageGraph(
@@ -78,6 +107,9 @@ def topological_order(manifest: Manifest) -> list[str]:
 class _Analyser:
     """Holds what every model's analysis shares: the schema, relation and ephemeral-name indexes."""
 
+    def analyse_id(self, node_id: str, fallback: tuple[str, ...]) -> RawLineage:
+        return self.analyse(self.manifest.nodes[node_id], fallback)
+
     def __init__(self, manifest: Manifest, book: SchemaBook) -> None:
         self.manifest = manifest
         self.book = book
@@ -102,7 +134,8 @@ class _Analyser:
         def resolve_ephemeral(name: str) -> str | None:
             hits = self._ephemeral.get(name.lower(), [])
             preferred = [h for h in hits if h in parents]
-            return (preferred or hits or [None])[0]
+            found = preferred or hits
+            return found[0] if found else None
 
         result = analyze_model(
             node.unique_id,

@@ -22,7 +22,7 @@ class Locator:
             self._raw_index.setdefault(_norm(line), number)
         self._memo: dict[int, tuple[str, int | None, bool]] = {}
 
-    def locate(self, node: exp.Expression) -> tuple[str, int | None, bool]:
+    def locate(self, node: exp.Expr) -> tuple[str, int | None, bool]:
         """(text, line, compiled): line is 1-based in the raw file, or in the compiled SQL if `compiled`."""
         key = id(node)
         found = self._memo.get(key)
@@ -31,7 +31,7 @@ class Locator:
             self._memo[key] = found
         return found
 
-    def _locate(self, node: exp.Expression) -> tuple[str, int | None, bool]:
+    def _locate(self, node: exp.Expr) -> tuple[str, int | None, bool]:
         lines = [m["line"] for ident in node.find_all(exp.Identifier) if (m := ident._meta) and "line" in m]
         if not lines:
             return _cheap_sql(node) or node.sql(self.dialect), None, True
@@ -46,7 +46,7 @@ class Locator:
         return text, first, True
 
 
-def _cheap_sql(node: exp.Expression) -> str:
+def _cheap_sql(node: exp.Expr) -> str:
     """Text of a column that qualify created when it expanded `*` (no positions): `t.c` or `t.c AS a`."""
     inner = node.this if isinstance(node, exp.Alias) else node
     if not isinstance(inner, exp.Column):

@@ -28,10 +28,10 @@ def edge_to_dict(edge: Edge) -> dict[str, Any]:
     }
 
 
-def _label(edge: Edge) -> str:
+def _label(edge: Edge, upstream: bool = True) -> str:
     kind = f"{edge.kind.value}[{edge.join_side}]" if edge.join_side else edge.kind.value
     src = str(edge.source) if edge.source else ("?" if edge.kind.value == "unknown" else "(literal)")
-    text = f"{kind} {'<-' if True else ''} {src}"
+    text = f"{kind} <- {src}" if upstream else f"{kind} -> {edge.target}"
     if edge.expression:
         expr = edge.expression if len(edge.expression) <= 100 else edge.expression[:97] + "..."
         text += f"  `{expr}`"
@@ -60,8 +60,7 @@ def _tree(
     edges = graph.edges_into(ref) if upstream else graph.edges_from(ref)
     for i, edge in enumerate(edges):
         last = i == len(edges) - 1
-        label = _label(edge) if upstream else _label(edge).replace(" <- ", " -> ").replace(str(edge.source), str(edge.target), 1)
-        out.append(f"{prefix}{'└── ' if last else '├── '}{label}")
+        out.append(f"{prefix}{'└── ' if last else '├── '}{_label(edge, upstream)}")
         nxt = edge.source if upstream else edge.target
         if nxt is None or edge.kind.is_row_edge:
             continue

@@ -49,7 +49,7 @@ class Context:
             return (node.database, node.schema, node.identifier)
         return None
 
-    def source(self, node: Node) -> exp.Expression | None:
+    def source(self, node: Node) -> exp.Expr | None:
         """What to select FROM for a node: its table, or its compiled SQL for an ephemeral model."""
         relation = self.relation(node)
         if relation is not None:
@@ -66,6 +66,7 @@ class Context:
     def resolve(self, name: str) -> exp.Table | None:
         """A referenced table by dbt name (`ref('x')`, `x`, `source.table`) or schema.table."""
         text = re.sub(r"^ref\(['\"](.+?)['\"]\)$", r"\1", name.strip())
+        node: Node | None
         try:
             node = self.artifacts.manifest.find_node(text)
         except Exception:
@@ -77,6 +78,16 @@ class Context:
             return None
         relation = self.relation(node)
         return self.warehouse.table(*relation) if relation else None
+
+    def declared_unique(self, node: Node, column: str) -> bool:
+        """The project says this column is unique: a `unique` test or a unique/primary-key constraint."""
+        declared = node.columns.get(column.lower())
+        if declared is None:
+            return False
+        if "primary_key" in declared.constraints or "unique" in declared.constraints:
+            return True
+        tests = [self.artifacts.manifest.tests.get(t) for t in declared.tests]
+        return any(t is not None and t.test is not None and t.test.name == "unique" for t in tests)
 
     def key_column(self, node: Node) -> str | None:
         """The column that identifies a row: one with a unique test, else one named like the table's id."""

@@ -52,7 +52,7 @@ def classify_safely(
         return None
 
 
-def _sample_keys(ctx: Context, node: Node, scope: Scope) -> dict[str, exp.Expression]:
+def _sample_keys(ctx: Context, node: Node, scope: Scope) -> dict[str, exp.Expr]:
     key = ctx.key_column(node)
     if key is None or key == scope.column:
         return {}
@@ -74,9 +74,9 @@ def _key_values(classified: Classified) -> tuple[str, ...]:
 
 def _located(ctx: Context, node: Node, column: str, text: str, kind: EdgeKind | None = None) -> tuple[str, int | None]:
     for edge in ctx.lineage.edges_into(ColumnRef(node.unique_id, column)):
-        if edge.location is not None and edge.location.line and (kind is None or edge.kind == kind):
-            if kind is not None or text.lower()[:20] in edge.expression.lower():
-                return edge.location.file, edge.location.line
+        located = edge.location is not None and edge.location.line and (kind is None or edge.kind == kind)
+        if located and edge.location is not None and (kind is not None or text.lower()[:20] in edge.expression.lower()):
+            return edge.location.file, edge.location.line
     return ctx.where(node, text)
 
 
@@ -149,13 +149,13 @@ def derived_input_check(
     predicate = failing_predicate(check, exp.column("hw_out", quoted=True))
     assert predicate is not None
     value = exp.column(f"hw_in_{i}", quoted=True)
-    passing = exp.or_(exp.Not(this=predicate.copy()), exp.Is(this=predicate.copy(), expression=exp.Null()))
+    passing = exp.or_(exp.not_(predicate.copy()), exp.Is(this=exp.paren(predicate.copy()), expression=exp.Null()))
     projections = {"hw_out": scope.output, f"hw_in_{i}": scope.inputs()[i]}
     if numeric:
         outer = exp.select(exp.func("min", value.copy()), exp.func("max", value.copy())).from_(ROWS).where(passing)
         row = ctx.warehouse.query(with_rows(scope, projections, outer), purpose="passing range", relation=scope.column).rows[0]
         return Between(parent_column, row[0], row[1]), bad
-    outer = exp.select(value.copy()).distinct().from_(ROWS).where(exp.and_(predicate.copy(), exp.Not(this=exp.Is(this=value.copy(), expression=exp.Null())))).limit(50)
+    outer = exp.select(value.copy()).distinct().from_(ROWS).where(exp.and_(predicate.copy(), exp.not_(exp.Is(this=value.copy(), expression=exp.Null())))).limit(50)
     values = tuple(r[0] for r in ctx.warehouse.query(with_rows(scope, projections, outer), purpose="bad input values", relation=scope.column).rows)
     return InSet(parent_column, values, negate=True), bad
 

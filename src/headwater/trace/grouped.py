@@ -10,7 +10,7 @@ from headwater.trace.types import same_type
 from headwater.warehouse import Warehouse
 
 
-def compound_unique(warehouse: Warehouse, source: exp.Expression, check: Unique, label: str) -> Outcome:
+def compound_unique(warehouse: Warehouse, source: exp.Expr, check: Unique, label: str) -> Outcome:
     keys = [col(c) for c in check.columns]
     inner = (
         exp.select(*keys, exp.alias_(exp.Count(this=exp.Star()), "hw_n"))
@@ -29,7 +29,7 @@ def compound_unique(warehouse: Warehouse, source: exp.Expression, check: Unique,
     return Outcome(check, extra > 0, extra, None, f"{dup_keys:,} duplicated keys ({rows:,} rows)", result.probe.sql)
 
 
-def mcv_share(warehouse: Warehouse, source: exp.Expression, check: McvShare, label: str, total: int) -> Outcome:
+def mcv_share(warehouse: Warehouse, source: exp.Expr, check: McvShare, label: str, total: int) -> Outcome:
     c = col(check.column)
     query = (
         exp.select(c, exp.alias_(exp.Count(this=exp.Star()), "hw_n"))
@@ -46,10 +46,10 @@ def mcv_share(warehouse: Warehouse, source: exp.Expression, check: McvShare, lab
     return Outcome(check, share >= check.max_share, n, total, f"{value!r} holds {share:.1%} of rows", result.probe.sql)
 
 
-def drift(warehouse: Warehouse, source: exp.Expression, check: Drift, label: str) -> Outcome:
+def drift(warehouse: Warehouse, source: exp.Expr, check: Drift, label: str) -> Outcome:
     c = col(check.column)
     if check.bins:
-        bucket: exp.Expression = exp.case()
+        bucket: exp.Expr = exp.case()
         for i in range(len(check.bins) - 1):
             upper = exp.LT(this=c.copy(), expression=exp.convert(check.bins[i + 1]))
             bucket = bucket.when(upper, exp.Literal.number(i))  # type: ignore[attr-defined]
@@ -59,7 +59,7 @@ def drift(warehouse: Warehouse, source: exp.Expression, check: Drift, label: str
     query = (
         exp.select(exp.alias_(bucket, "hw_bucket"), exp.alias_(exp.Count(this=exp.Star()), "hw_n"))
         .from_(source.copy())
-        .where(exp.Not(this=exp.Is(this=c.copy(), expression=exp.Null())))
+        .where(exp.not_(exp.Is(this=c.copy(), expression=exp.Null())))
         .group_by(exp.column("hw_bucket"))
     )
     result = warehouse.query(query, purpose=f"distribution on {label}", relation=label)
@@ -81,7 +81,7 @@ def drift(warehouse: Warehouse, source: exp.Expression, check: Drift, label: str
 
 
 def referential(
-    warehouse: Warehouse, source: exp.Expression, target: exp.Table, check: Referential, label: str
+    warehouse: Warehouse, source: exp.Expr, target: exp.Table, check: Referential, label: str
 ) -> Outcome:
     here = col(check.column, "hw_child")
     there = col(check.to_column, "hw_parent")
@@ -96,7 +96,7 @@ def referential(
         )
         .from_(child)
         .join(parent, on=here.copy().eq(there.copy()), join_type="left")
-        .where(exp.and_(exp.Is(this=there.copy(), expression=exp.Null()), exp.Not(this=exp.Is(this=here.copy(), expression=exp.Null()))))
+        .where(exp.and_(exp.Is(this=there.copy(), expression=exp.Null()), exp.not_(exp.Is(this=here.copy(), expression=exp.Null()))))
     )
     result = warehouse.query(query, purpose=f"orphans of {label}", relation=label)
     row = result.first()

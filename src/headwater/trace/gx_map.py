@@ -86,6 +86,18 @@ def _as_of(kw: Kwargs) -> datetime | None:
     return datetime.fromisoformat(str(raw).replace("Z", "+00:00")).replace(tzinfo=None)
 
 
+def _newest(kw: Kwargs) -> Check | None:
+    """`max(column) >= <timestamp>` is a freshness check: say so, so a stale source is named `stale`."""
+    low = kw.get("min_value")
+    if not isinstance(low, str) or kw.get("max_value") is not None:
+        return None
+    try:
+        reference = datetime.fromisoformat(low.replace("Z", "+00:00")).replace(tzinfo=None)
+    except ValueError:
+        return None
+    return Freshness(_col(kw), 0.0, reference)
+
+
 def _fresh(kw: Kwargs) -> Check:
     return Freshness(_col(kw), _duration_seconds(kw), _as_of(kw))
 
@@ -151,7 +163,7 @@ MAPPERS: dict[str, Callable[[Kwargs], Check]] = {
     "expect_column_distinct_values_to_equal_set": lambda kw: DistinctContains(_col(kw), _values(kw), True),
     "expect_column_values_to_be_between": _between("value"),
     "expect_column_min_to_be_between": _between("min"),
-    "expect_column_max_to_be_between": _between("max"),
+    "expect_column_max_to_be_between": lambda kw: _newest(kw) or _between("max")(kw),
     "expect_column_mean_to_be_between": _between("mean"),
     "expect_column_sum_to_be_between": _between("sum"),
     "expect_column_values_to_match_regex": lambda kw: Regex(_col(kw), str(kw["regex"]), False, _mostly(kw)),
@@ -221,7 +233,7 @@ def check_from_question(check: str, column: str, args: Mapping[str, str]) -> Che
         return RowCount(_int(args.get("min")), _int(args.get("max")))
     if name == "schema":
         cols = _list(args.get("columns", col))
-        types = tuple((col, args["type"]),) if "type" in args else ()
+        types = ((col, args["type"]),) if "type" in args else ()
         return Schema(tuple(str(c).lower() for c in cols) if "columns" in args or not types else (), types)
     if name == "freshness":
         return _fresh({"column": col, **args})
@@ -231,7 +243,7 @@ def check_from_question(check: str, column: str, args: Mapping[str, str]) -> Che
         return Referential(col, args.get("to", args.get("to_table", "")), args.get("field", col).lower())
     if name == "mcv_share":
         return McvShare(col, float(args.get("max_share", "0.5")))
-    raise ConfigError(f"unknown check {check!r}; use one of {', '.join(CHECK_NAMES)}" + suggest(name, CHECK_NAMES))
+    raise ConfigError(f"unknown check {check!r}; use one of {', '.join(CHECK_NAMES)}." + suggest(name, CHECK_NAMES))
 
 
 def _literal(raw: str | None) -> Any:
@@ -253,4 +265,4 @@ def _list(raw: str) -> tuple[Any, ...]:
 
 
 def _int(raw: str | None) -> int | None:
-    return int(raw) if raw not in (None, "") else None
+    return int(raw) if raw else None

@@ -45,16 +45,16 @@ def _q(name: str) -> exp.Column:
     return exp.column(exp.to_identifier(name, quoted=True))
 
 
-def _count_if(condition: exp.Expression) -> exp.Expression:
+def _count_if(condition: exp.Expr) -> exp.Expr:
     return exp.func("sum", exp.case().when(condition, exp.Literal.number(1)).else_(exp.Literal.number(0)))
 
 
-def _is_null(e: exp.Expression) -> exp.Expression:
+def _is_null(e: exp.Expr) -> exp.Expr:
     return exp.Is(this=e, expression=exp.Null())
 
 
-def _not_null(e: exp.Expression) -> exp.Expression:
-    return exp.Not(this=_is_null(e))
+def _not_null(e: exp.Expr) -> exp.Expr:
+    return exp.not_(_is_null(e))
 
 
 def relevant_joins(scope: Scope) -> list[JoinInfo]:
@@ -70,7 +70,7 @@ def relevant_joins(scope: Scope) -> list[JoinInfo]:
     return list(reversed(relevant))
 
 
-def with_rows(scope: Scope, projections: dict[str, exp.Expression], outer: exp.Select, keep_where: bool = True) -> exp.Select:
+def with_rows(scope: Scope, projections: dict[str, exp.Expr], outer: exp.Select, keep_where: bool = True) -> exp.Select:
     """`outer` (which reads FROM hw_rows) with the instrumented defining SELECT attached as a CTE."""
     inner = scope.with_projections(projections, keep_where=keep_where)
     ctes = list(inner.args["with_"].expressions) if inner.args.get("with_") else []
@@ -86,7 +86,7 @@ def classify(
     check: Check,
     translatable: list[bool],
     label: str,
-    sample_columns: dict[str, exp.Expression] | None = None,
+    sample_columns: dict[str, exp.Expr] | None = None,
 ) -> Classified | None:
     """Classify the failing rows of `check` on the scope's output. None for a check with no row predicate."""
     predicate = failing_predicate(check, _q("hw_out"))
@@ -94,7 +94,7 @@ def classify(
         return None
     inputs = scope.inputs()
     joins = relevant_joins(scope)
-    projections: dict[str, exp.Expression] = {"hw_out": scope.output}
+    projections: dict[str, exp.Expr] = {"hw_out": scope.output}
     for i, column in enumerate(inputs):
         projections[f"hw_in_{i}"] = column
     for join in joins:
@@ -104,15 +104,15 @@ def classify(
     for name, expression in (sample_columns or {}).items():
         projections.setdefault(f"hw_key_{name}", expression)
 
-    passing_rows = exp.or_(exp.Not(this=predicate.copy()), _is_null(predicate.copy()))
-    measures: list[exp.Expression] = [
+    passing_rows = exp.or_(exp.not_(predicate.copy()), _is_null(exp.paren(predicate.copy())))
+    measures: list[exp.Expr] = [
         exp.alias_(exp.Count(this=exp.Star()), "hw_failing", quoted=True),
         exp.alias_(exp.Subquery(this=exp.select(exp.Count(this=exp.Star())).from_(ROWS).where(passing_rows.copy())), "hw_passing", quoted=True),
     ]
     all_inputs_present = exp.and_(*[_not_null(_q(f"hw_in_{i}")) for i in range(len(inputs))]) if inputs else None
     # A row whose joined side is missing is the join's doing, not its input's: count it once, there.
     misses = [_miss_condition(join) for join in joins]
-    matched = exp.Not(this=exp.or_(*[m.copy() for m in misses])) if misses else None
+    matched = exp.not_(exp.or_(*[m.copy() for m in misses])) if misses else None
     for i in range(len(inputs)):
         value = _q(f"hw_in_{i}")
         if isinstance(check, NotNull) or not translatable[i]:
@@ -124,7 +124,7 @@ def classify(
             measures.append(exp.alias_(_count_if(bad), f"hw_bad_{i}", quoted=True))
         if not isinstance(check, NotNull):
             seen = exp.select(value.copy()).from_(ROWS).where(exp.and_(passing_rows.copy(), _not_null(value.copy())))
-            new = exp.and_(_not_null(value.copy()), exp.Not(this=exp.In(this=value.copy(), query=exp.Subquery(this=seen))))
+            new = exp.and_(_not_null(value.copy()), exp.not_(exp.In(this=value.copy(), query=exp.Subquery(this=seen))))
             measures.append(exp.alias_(_count_if(new), f"hw_new_{i}", quoted=True))
             low = exp.select(exp.func("min", value.copy())).from_(ROWS).where(passing_rows.copy())
             high = exp.select(exp.func("max", value.copy())).from_(ROWS).where(passing_rows.copy())
@@ -168,7 +168,7 @@ def classify(
     )
 
 
-def _miss_condition(join: JoinInfo) -> exp.Expression:
+def _miss_condition(join: JoinInfo) -> exp.Expr:
     """The joined side has no match: all its keys NULL while the driving side's keys are not."""
     joined_null = exp.and_(*[_is_null(_q(f"hw_jj_{join.index}_{k}")) for k in range(len(join.pairs))])
     driving_set = exp.and_(*[_not_null(_q(f"hw_jd_{join.index}_{k}")) for k in range(len(join.pairs))])
@@ -183,7 +183,7 @@ def _miss_condition(join: JoinInfo) -> exp.Expression:
 def miss_samples(warehouse: Warehouse, scope: Scope, join: JoinInfo, check: Check, label: str) -> tuple[list[str], str]:
     """Up to 5 driving-side key values the join found no match for, and the probe's SQL."""
     predicate = failing_predicate(check, _q("hw_out"))
-    projections: dict[str, exp.Expression] = {"hw_out": scope.output}
+    projections: dict[str, exp.Expr] = {"hw_out": scope.output}
     for k, (driving, joined) in enumerate(join.pairs):
         projections[f"hw_jd_{join.index}_{k}"] = driving
         projections[f"hw_jj_{join.index}_{k}"] = joined

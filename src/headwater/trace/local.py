@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+Walk = Callable[..., list["RootCause"]]
+
 from sqlglot import exp
 
 from headwater.dbt import Node
@@ -44,12 +46,14 @@ def _cause(ctx: Context, node: Node, column: str, mechanism: Mechanism, text: st
                      summary.replace("{where}", where), side)
 
 
-def locally(ctx: Context, node: Node, check: Check, outcome: Outcome, share: float) -> list[RootCause]:
+def locally(ctx: Context, node: Node, check: Check, outcome: Outcome, share: float, walk: Walk | None = None) -> list[RootCause]:
     """The check fails here and its upstream columns pass: what in this model makes it fail?"""
     scope = locate(node.compiled_code or "", ctx.dialect, columns_of(check)[0]) if columns_of(check) else None
     try:
         if isinstance(check, Unique) and scope is not None:
             found = fan_out(ctx, node, scope, check, outcome, share)
+            if found and walk is not None:
+                return _declared_keys_upstream(ctx, node, found, walk) or found
             if found:
                 return found
         if isinstance(check, DistinctContains | Freshness | RowCount) and scope is not None and scope.filters:
@@ -66,6 +70,28 @@ def locally(ctx: Context, node: Node, check: Check, outcome: Outcome, share: flo
     column = check.column or ",".join(columns_of(check))
     return [_cause(ctx, node, column, Mechanism.EXPRESSION, text, Evidence(outcome.failing, outcome.failing, outcome.total, (), outcome.sql, outcome.observed), share,
                    f"`{node.name}` makes `{column}` fail {describe(check)} although its upstream columns pass ({outcome.observed}); see {{where}}")]
+
+
+def _declared_keys_upstream(ctx: Context, node: Node, fan_outs: list[RootCause], walk: Walk) -> list[RootCause]:
+    """A fan-out on a key the project declares unique upstream (a `unique` test) is not the join's fault
+    when that key is in fact duplicated there: follow the duplicates up. A key never declared unique is a
+    join on the wrong key, and the join stays the cause."""
+    causes: list[RootCause] = []
+    for fan in fan_outs:
+        for edge in ctx.lineage.edges_into(ColumnRef(node.unique_id, ctx.lineage.columns_of(node.unique_id)[0])):
+            if edge.kind != EdgeKind.JOIN or edge.source is None or edge.source.column != fan.column:
+                continue
+            parent = ctx.node(edge.source.node)
+            if not ctx.declared_unique(parent, edge.source.column):
+                continue
+            from headwater.trace.walk import check_at
+
+            check = Unique((edge.source.column,))
+            outcome = check_at(ctx, parent, check, "join key")
+            if outcome.failed:
+                causes += walk(ctx, parent, check, outcome, fan.share)
+            break
+    return causes
 
 
 def _cte_prefix(scope: Scope, outer: exp.Select) -> exp.Select:
@@ -114,7 +140,7 @@ def fan_out(ctx: Context, node: Node, scope: Scope, check: Unique, outcome: Outc
 
 def filtered(ctx: Context, node: Node, scope: Scope, check: Check, outcome: Outcome, share: float) -> list[RootCause]:
     """Which WHERE conjunct drops the rows the check misses (expected values, newer rows, any rows)?"""
-    target: exp.Expression
+    target: exp.Expr
     if isinstance(check, DistinctContains):
         missing = _missing_values(ctx, node, check)
         if not missing:
@@ -125,28 +151,28 @@ def filtered(ctx: Context, node: Node, scope: Scope, check: Check, outcome: Outc
         target = exp.GT(this=_q("hw_out"), expression=exp.Subquery(this=kept))
     else:
         target = exp.true()
-    projections: dict[str, exp.Expression] = {"hw_out": scope.output}
+    projections: dict[str, exp.Expr] = {"hw_out": scope.output}
     for i, conjunct in enumerate(scope.filters):
         projections[f"hw_f_{i}"] = conjunct
-    measures: list[exp.Expression] = [exp.alias_(exp.func("sum", exp.case().when(target.copy(), exp.Literal.number(1)).else_(exp.Literal.number(0))), "hw_target", quoted=True)]
+    measures: list[exp.Expr] = [exp.alias_(exp.func("sum", exp.case().when(target.copy(), exp.Literal.number(1)).else_(exp.Literal.number(0))), "hw_target", quoted=True)]
     for i in range(len(scope.filters)):
-        dropped = exp.and_(target.copy(), exp.Not(this=exp.func("coalesce", _q(f"hw_f_{i}"), exp.false())))
+        dropped = exp.and_(target.copy(), exp.not_(exp.func("coalesce", _q(f"hw_f_{i}"), exp.false())))
         measures.append(exp.alias_(exp.func("sum", exp.case().when(dropped, exp.Literal.number(1)).else_(exp.Literal.number(0))), f"hw_drop_{i}", quoted=True))
     query = with_rows(scope, projections, exp.select(*measures).from_(ROWS), keep_where=False)
     result = ctx.warehouse.query(query, purpose=f"filters of {ctx.label(node)}", relation=ctx.label(node))
     row: dict[str, Any] = result.first()
     targets = int(row.get("hw_target") or 0)
     drops = [(int(row.get(f"hw_drop_{i}") or 0), i) for i in range(len(scope.filters))]
-    dropped, best = max(drops, default=(0, -1))
-    if not targets or not dropped:
+    most, best = max(drops, default=(0, -1))
+    if not targets or not most:
         return []
     conjunct = scope.filters[best]
     text = conjunct.sql(dialect=ctx.dialect)
     columns = sorted({c.name.lower() for c in conjunct.find_all(exp.Column)})
     what = {DistinctContains: "the missing values", Freshness: "the newest rows"}.get(type(check), "rows")
     return [_cause(ctx, node, columns[0] if columns else scope.column, Mechanism.FILTER, text,
-                   Evidence(outcome.failing, dropped, targets, (), result.probe.sql, f"the filter drops {dropped:,} of {targets:,} rows with {what}"),
-                   share, f"the filter `{text}` at {{where}} drops {dropped:,} of the {targets:,} rows with {what} of `{scope.column}`")]
+                   Evidence(outcome.failing, most, targets, (), result.probe.sql, f"the filter drops {most:,} of {targets:,} rows with {what}"),
+                   share, f"the filter `{text}` at {{where}} drops {most:,} of the {targets:,} rows with {what} of `{scope.column}`")]
 
 
 def _missing_values(ctx: Context, node: Node, check: DistinctContains) -> list[Any]:

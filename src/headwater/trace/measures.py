@@ -53,20 +53,20 @@ def col(name: str, table: str = "") -> exp.Column:
     return exp.column(exp.to_identifier(name, quoted=True), table=exp.to_identifier(table, quoted=True) if table else None)
 
 
-def _lit(value: Any) -> exp.Expression:
+def _lit(value: Any) -> exp.Expr:
     return exp.convert(value)
 
 
-def failing_predicate(check: Check, column: exp.Expression) -> exp.Expression | None:
+def failing_predicate(check: Check, column: exp.Expr) -> exp.Expr | None:
     """The row-level condition under which a row fails `check` (None for table-level checks)."""
     if isinstance(check, NotNull):
         return exp.Is(this=column.copy(), expression=exp.Null())
     if isinstance(check, InSet) and check.values:
         member = exp.In(this=column.copy(), expressions=[_lit(v) for v in check.values])
-        bad = member if check.negate else exp.Not(this=member)
-        return exp.and_(exp.Not(this=exp.Is(this=column.copy(), expression=exp.Null())), bad)
+        bad = member if check.negate else exp.not_(member)
+        return exp.and_(exp.not_(exp.Is(this=column.copy(), expression=exp.Null())), bad)
     if isinstance(check, Between) and check.stat == "value":
-        parts: list[exp.Expression] = []
+        parts: list[exp.Expr] = []
         if check.min_value is not None:
             low = exp.LTE if check.strict_min else exp.LT
             parts.append(low(this=column.copy(), expression=_lit(check.min_value)))
@@ -76,15 +76,15 @@ def failing_predicate(check: Check, column: exp.Expression) -> exp.Expression | 
         return exp.or_(*parts) if parts else None
     if isinstance(check, Regex):
         like = exp.RegexpLike(this=exp.cast(column.copy(), "text"), expression=exp.Literal.string(check.pattern))
-        return like if check.negate else exp.Not(this=like)
+        return like if check.negate else exp.not_(like)
     return None
 
 
-def _count_if(condition: exp.Expression) -> exp.Expression:
+def _count_if(condition: exp.Expr) -> exp.Expr:
     return exp.func("sum", exp.case().when(condition, exp.Literal.number(1)).else_(exp.Literal.number(0)))
 
 
-def _aggregates(check: Check, key: str) -> list[exp.Expression]:
+def _aggregates(check: Check, key: str) -> list[exp.Expr]:
     """Named aggregate measures of a batchable check; [] when it needs its own query."""
     if isinstance(check, RowCount | Schema | Untraceable | Drift | McvShare | Referential):
         return []
@@ -101,7 +101,7 @@ def _aggregates(check: Check, key: str) -> list[exp.Expression]:
             for i, v in enumerate(check.values)
         ]
         if check.exact:
-            extra = exp.Not(this=exp.In(this=col(check.column), expressions=[_lit(v) for v in check.values]))
+            extra = exp.not_(exp.In(this=col(check.column), expressions=[_lit(v) for v in check.values]))
             out.append(exp.alias_(_count_if(extra), f"{key}_x"))
         return out
     if isinstance(check, Between) and check.stat != "value":
@@ -146,7 +146,7 @@ def _judge(check: Check, row: dict[str, Any], key: str, total: int, as_of: datet
 
 def evaluate(
     warehouse: Warehouse,
-    source: exp.Expression,
+    source: exp.Expr,
     checks: Sequence[Check],
     label: str,
     as_of: datetime | None = None,
@@ -192,7 +192,7 @@ def evaluate(
 
 def _single(
     warehouse: Warehouse,
-    source: exp.Expression,
+    source: exp.Expr,
     check: Check,
     label: str,
     total: int,

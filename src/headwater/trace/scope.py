@@ -21,8 +21,8 @@ class JoinInfo:
     index: int
     side: str  # left, right, full, inner, cross
     alias: str  # alias (or name) of the joined table
-    source: exp.Expression  # the joined table / CTE reference / subquery
-    on: exp.Expression | None
+    source: exp.Expr  # the joined table / CTE reference / subquery
+    on: exp.Expr | None
     pairs: tuple[tuple[exp.Column, exp.Column], ...]
 
     @property
@@ -37,10 +37,10 @@ class Scope:
     column: str
     select: exp.Select
     with_: exp.With | None
-    output: exp.Expression  # the expression of `column`, unaliased
+    output: exp.Expr  # the expression of `column`, unaliased
     driving: str  # alias of the FROM table
     joins: tuple[JoinInfo, ...]
-    filters: tuple[exp.Expression, ...]  # WHERE conjuncts
+    filters: tuple[exp.Expr, ...]  # WHERE conjuncts
     grouped: bool  # GROUP BY / aggregate / window in the output: rows are not 1:1 with inputs
 
     def inputs(self) -> tuple[exp.Column, ...]:
@@ -50,7 +50,7 @@ class Scope:
             seen.setdefault(column.sql(), column)
         return tuple(seen.values())
 
-    def with_projections(self, projections: dict[str, exp.Expression], keep_where: bool = True) -> exp.Select:
+    def with_projections(self, projections: dict[str, exp.Expr], keep_where: bool = True) -> exp.Select:
         """The defining SELECT with its own projections replaced by `projections`, CTEs attached."""
         select = self.select.copy()
         select.set("expressions", [exp.alias_(e.copy(), name, quoted=True) for name, e in projections.items()])
@@ -63,7 +63,7 @@ class Scope:
         return select
 
 
-def _projection(select: exp.Select, column: str) -> exp.Expression | None:
+def _projection(select: exp.Select, column: str) -> exp.Expr | None:
     for projection in select.expressions:
         if isinstance(projection, exp.Star):
             continue
@@ -118,7 +118,7 @@ def _join_infos(select: exp.Select) -> tuple[JoinInfo, ...]:
     return tuple(infos)
 
 
-def _conjuncts(where: exp.Expression | None) -> tuple[exp.Expression, ...]:
+def _conjuncts(where: exp.Expr | None) -> tuple[exp.Expr, ...]:
     if where is None:
         return ()
     condition = where.this if isinstance(where, exp.Where) else where

@@ -110,11 +110,19 @@ def row_walk(
     if classified is None:
         return None
     if classified.failing == 0:
-        return [] if outcome.failed else None
+        if not outcome.failed:
+            return None
+        # The relation fails but its own SQL, re-run now, yields no failing row: the data was changed
+        # outside the lineage (written directly, or the model not rebuilt since its inputs changed).
+        reason = (
+            f"re-running the SQL of {node.name} yields no failing rows although {ctx.label(node)} has "
+            f"{outcome.failing or 0:,}: the table was changed outside its lineage or is not rebuilt"
+        )
+        return [diagnose.unknown(ctx, node, check, outcome, reason, share)]
     causes: list[RootCause] = []
     scale = share / classified.failing
     causes += diagnose.join_misses(ctx, node, scope, check, classified, outcome, scale)
-    for i, column in enumerate(inputs):
+    for i in range(len(inputs)):
         edge = bound[i]
         bad = classified.input_bad.get(i, 0)
         derived: Check | None = None
@@ -171,7 +179,7 @@ def table_walk(ctx: Context, node: Node, check: Check, outcome: Outcome, share: 
         return causes
     if not any_parent_checked and unknown:
         return [diagnose.unknown(ctx, node, check, outcome, unknown[0].reason, share)]
-    return diagnose.locally(ctx, node, check, outcome, share)
+    return diagnose.locally(ctx, node, check, outcome, share, walk)
 
 
 def _translatable(check: Check, edge: Edge) -> bool:

@@ -90,10 +90,10 @@ class Warehouse:
         return table
 
     # -- running ------------------------------------------------------------------------------
-    def query(self, statement: str | exp.Expression, purpose: str = "", relation: str = "") -> ProbeResult:
+    def query(self, statement: str | exp.Expr, purpose: str = "", relation: str = "") -> ProbeResult:
         """Run one read-only query and record it. Raises ProbeError when the warehouse rejects it."""
         tree = ensure_select(statement, self.dialect)
-        sql = render(tree, self.dialect) if isinstance(statement, exp.Expression) else statement
+        sql = render(tree, self.dialect) if isinstance(statement, exp.Expr) else statement
         started = time.perf_counter()
         try:
             columns, rows = self._execute(sql)
@@ -133,7 +133,7 @@ class Warehouse:
     def columns(self, database: str | None, schema: str | None, name: str) -> dict[str, str] | None:
         """Lower-cased column name -> upper-cased data type from information_schema; None if no such table."""
         info = exp.table_("columns", db="information_schema")
-        where = exp.func("lower", exp.column("table_name")).eq(exp.Literal.string(name.lower()))
+        where: exp.Expr = exp.func("lower", exp.column("table_name")).eq(exp.Literal.string(name.lower()))
         if schema:
             where = where.and_(exp.func("lower", exp.column("table_schema")).eq(exp.Literal.string(schema.lower())))
         if database and self.config.kind == "duckdb" and database.lower() in self._catalogs:
@@ -162,11 +162,11 @@ def connect(config: WarehouseConfig) -> Warehouse:
 
 
 def _connect_duckdb(config: WarehouseConfig) -> Warehouse:
-    import os
+    from pathlib import Path
 
     import duckdb
 
-    if not os.path.isfile(config.path):
+    if not Path(config.path).is_file():
         raise WarehouseError(f"DuckDB file {config.path} does not exist; build the project or fix --warehouse")
     try:
         conn = duckdb.connect(config.path, read_only=True)

@@ -14,7 +14,7 @@ from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
 from headwater.errors import UnsafeQueryError
 
 # Node types that never belong in a read-only probe, wherever they appear in the tree.
-_FORBIDDEN: tuple[type[exp.Expression], ...] = (
+_FORBIDDEN: tuple[type[exp.Expr], ...] = (
     exp.Insert,
     exp.Update,
     exp.Delete,
@@ -36,9 +36,9 @@ _FORBIDDEN: tuple[type[exp.Expression], ...] = (
 )
 
 
-def ensure_select(statement: str | exp.Expression, dialect: str) -> exp.Query:
+def ensure_select(statement: str | exp.Expr, dialect: str) -> exp.Query:
     """Return `statement` as a sqlglot query, or raise UnsafeQueryError when it is not a plain read."""
-    if isinstance(statement, exp.Expression):
+    if isinstance(statement, exp.Expr):
         trees = [statement]
     else:
         try:

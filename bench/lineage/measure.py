@@ -1,0 +1,48 @@
+"""One measurement in a fresh process: prints {"seconds": in-process wall time, "peak_mb": max RSS}.
+
+Modes (all read MANIFEST_DIR/manifest.json and catalog.json):
+  json      orjson.loads of manifest.json + catalog.json: the JSON load alone
+  floor     json + sqlglot.parse_one of every model's compiled_code (the adapter's dialect)
+  headwater load_artifacts + build_lineage + stats, with the cache in CACHE_DIR (cold if it is empty)
+"""
+
+from __future__ import annotations
+
+import resource
+import sys
+import time
+from pathlib import Path
+
+import orjson
+
+
+def main() -> None:
+    mode, folder = sys.argv[1], Path(sys.argv[2])
+    started = time.perf_counter()
+    result: dict[str, object] = {}
+    if mode in ("json", "floor"):
+        manifest = orjson.loads((folder / "manifest.json").read_bytes())
+        orjson.loads((folder / "catalog.json").read_bytes())
+        if mode == "floor":
+            import sqlglot
+
+            dialect = manifest["metadata"].get("adapter_type")
+            for node in manifest["nodes"].values():
+                if node["resource_type"] in ("model", "snapshot") and node.get("compiled_code"):
+                    sqlglot.parse_one(node["compiled_code"], dialect=dialect)
+    elif mode == "headwater":
+        from headwater.dbt import load_artifacts
+        from headwater.lineage import build_lineage
+
+        artifacts = load_artifacts(target_path=folder, include_run_results=False)
+        stats = build_lineage(artifacts, cache_dir=Path(sys.argv[3])).stats()
+        result = {"coverage": round(stats.coverage, 4), "columns": stats.columns, "cache_misses": stats.cache_misses}
+    else:
+        raise SystemExit(f"unknown mode {mode}")
+    seconds = time.perf_counter() - started
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(orjson.dumps({"seconds": seconds, "peak_mb": peak_mb, **result}).decode())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Rendering of headwater results: text, JSON, Markdown (and HTML)."""

@@ -1,0 +1,73 @@
+"""TraceResult -> JSON, the documented stable shape (docs/trace.md). Version bumps on breaking change."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+import orjson
+
+from headwater.trace.model import Failure, TraceResult, Verdict
+
+SCHEMA_VERSION = 1
+
+
+def to_dict(result: TraceResult) -> dict[str, Any]:
+    failures = [_failure(f) for f in result.failures]
+    counts = {v.value: sum(1 for f in result.failures if f.verdict == v) for v in Verdict}
+    return {
+        "version": SCHEMA_VERSION,
+        "source": result.source,
+        "warehouse": result.warehouse,
+        "seconds": round(result.seconds, 3),
+        "exit_code": result.exit_code,
+        "summary": {"failures": len(result.failures), **counts, "probes": result.probe_count},
+        "failures": failures,
+    }
+
+
+def _failure(failure: Failure) -> dict[str, Any]:
+    return {
+        "expectation": failure.expectation,
+        "suite": failure.suite,
+        "node": failure.node,
+        "relation": failure.relation,
+        "column": failure.column,
+        "check": failure.check,
+        "verdict": failure.verdict.value,
+        "reason": failure.reason,
+        "root_causes": [
+            {
+                "kind": c.kind.value,
+                "node": c.node,
+                "relation": c.relation,
+                "column": c.column,
+                "mechanism": c.mechanism.value,
+                "expression": c.expression,
+                "file": c.file,
+                "line": c.line,
+                "join_side": c.join_side,
+                "share": c.share,
+                "summary": c.summary,
+                "evidence": {**asdict(c.evidence), "sample_keys": list(c.evidence.sample_keys)},
+            }
+            for c in failure.root_causes
+        ],
+        "path": [asdict(step) for step in failure.path],
+        "probes": [
+            {"sql": p.sql, "rows": p.rows, "seconds": round(p.seconds, 4), "purpose": p.purpose, "relation": p.relation, "error": p.error}
+            for p in failure.probes
+        ],
+        "rows": [
+            {
+                "key": r.key,
+                "row": r.row,
+                "upstream": [{"node": u.node, "relation": u.relation, "key": u.key, "values": u.values} for u in r.upstream],
+            }
+            for r in failure.rows
+        ],
+    }
+
+
+def render(result: TraceResult) -> str:
+    return orjson.dumps(to_dict(result), option=orjson.OPT_INDENT_2, default=str).decode()

@@ -1,0 +1,56 @@
+"""TraceResult -> Markdown: one section per failure, root causes with their evidence and probe SQL."""
+
+from __future__ import annotations
+
+from headwater.trace.model import Failure, TraceResult
+
+
+def _cell(value: object) -> str:
+    return str("" if value is None else value).replace("|", "\\|").replace("\n", " ")
+
+
+def render_failure(failure: Failure) -> list[str]:
+    out = [f"## `{failure.relation}.{failure.column}` — {failure.check}", ""]
+    out.append(f"- expectation: `{failure.expectation}`" + (f" (suite `{failure.suite}`)" if failure.suite else ""))
+    out.append(f"- node: `{failure.node}`")
+    out.append(f"- verdict: **{failure.verdict.value}**" + (f" — {failure.reason}" if failure.reason else ""))
+    out.append("")
+    for rank, cause in enumerate(failure.root_causes, start=1):
+        where = f"{cause.file}:{cause.line}" if cause.line else cause.file
+        out += [
+            f"### Root cause {rank}: {cause.mechanism.value} at `{cause.node}`",
+            "",
+            cause.summary,
+            "",
+            "| kind | column | expression | location | explains | at fault | downstream |",
+            "|---|---|---|---|---|---|---|",
+            f"| {cause.kind.value} | `{cause.column}` | `{_cell(cause.expression)}` | {_cell(where)} | {cause.share:.0%} "
+            f"| {_cell(cause.evidence.failing_here)} | {_cell(cause.evidence.failing_downstream)} |",
+            "",
+        ]
+        if cause.evidence.detail:
+            out.append(f"Evidence: {cause.evidence.detail}")
+        if cause.evidence.sample_keys:
+            out.append("Sample: " + ", ".join(f"`{k}`" for k in cause.evidence.sample_keys))
+        if cause.evidence.sql:
+            out += ["", "```sql", cause.evidence.sql, "```"]
+        out.append("")
+    if failure.path:
+        out += ["### Path", "", "| node | column | check | fails | observed | via |", "|---|---|---|---|---|---|"]
+        for step in failure.path:
+            fails = "yes" if step.failed else ("no" if step.failed is False else f"? {step.error}")
+            out.append(f"| `{step.node}` | `{step.column}` | {_cell(step.check)} | {_cell(fails)} | {_cell(step.observed)} | {step.via} |")
+        out.append("")
+    if failure.probes:
+        out += [f"<details><summary>{len(failure.probes)} probes</summary>", ""]
+        for probe in failure.probes:
+            out += [f"- {probe.purpose} ({probe.rows} rows, {probe.seconds:.3f} s){' — ' + probe.error if probe.error else ''}", "", "```sql", probe.sql, "```", ""]
+        out += ["</details>", ""]
+    return out
+
+
+def render(result: TraceResult) -> str:
+    out = ["# headwater trace", "", f"{len(result.failures)} failure(s) · {result.probe_count} warehouse queries · {result.seconds:.2f} s · {result.warehouse}", ""]
+    for failure in result.failures:
+        out += render_failure(failure)
+    return "\n".join(out)

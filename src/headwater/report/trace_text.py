@@ -1,0 +1,57 @@
+"""TraceResult -> text that fits one screen: each failure, its root cause in one sentence, then the path.
+The probes' SQL is in the JSON and Markdown reports (and `--format text --sql`)."""
+
+from __future__ import annotations
+
+from headwater.trace.model import Failure, PathStep, TraceResult, Verdict
+
+_MARK = {Verdict.TRACED: "✓ traced", Verdict.UNKNOWN: "? unknown", Verdict.NOT_REPRODUCED: "= passes now", Verdict.UNTRACEABLE: "- untraceable"}
+
+
+def _short(node: str) -> str:
+    parts = node.split(".")
+    return ".".join(parts[-2:]) if parts[0] == "source" else parts[-1]
+
+
+def _step(step: PathStep) -> str:
+    state = "✗" if step.failed else ("✓" if step.failed is False else "?")
+    count = f" {step.failing:,}" if step.failing and step.failed else ""
+    return f"{_short(step.node)}.{step.column.split(',')[0] if ',' in step.column else step.column} {state}{count}"
+
+
+def render_failure(failure: Failure, sql: bool = False, max_causes: int = 3) -> list[str]:
+    lines = [f"{_short(failure.node)}.{failure.column or '*'}  {failure.check}  ({failure.expectation})  [{_MARK[failure.verdict]}]"]
+    if failure.verdict != Verdict.TRACED:
+        lines.append(f"  {failure.reason}")
+    for rank, cause in enumerate(failure.root_causes[:max_causes], start=1):
+        where = f"{cause.file}:{cause.line}" if cause.line else cause.file
+        lines.append(f"  {rank}. {cause.summary}")
+        lines.append(
+            f"     {cause.kind.value} · {cause.mechanism.value} · {_short(cause.node)}.{cause.column} · {where} · explains {cause.share:.0%}"
+        )
+        if cause.evidence.sample_keys:
+            lines.append(f"     e.g. {'; '.join(cause.evidence.sample_keys[:3])}")
+        if sql and cause.evidence.sql:
+            lines.append(f"     probe: {cause.evidence.sql}")
+    if len(failure.root_causes) > max_causes:
+        lines.append(f"  … {len(failure.root_causes) - max_causes} more root causes (see --format json)")
+    if failure.path:
+        shown = [_step(s) for s in failure.path[:8]]
+        more = f" … (+{len(failure.path) - 8})" if len(failure.path) > 8 else ""
+        lines.append("  path: " + " → ".join(shown) + more)
+    for row in failure.rows[:3]:
+        ups = ", ".join(f"{_short(u.node)}[{u.key}]" for u in row.upstream[:4])
+        lines.append(f"  row {row.key} ← {ups or 'no upstream row found'}")
+    return lines
+
+
+def render(result: TraceResult, sql: bool = False) -> str:
+    lines: list[str] = []
+    for failure in result.failures:
+        lines += render_failure(failure, sql)
+        lines.append("")
+    traced = sum(1 for f in result.failures if f.verdict == Verdict.TRACED)
+    lines.append(
+        f"{len(result.failures)} failure(s), {traced} traced · {result.probe_count} warehouse queries · {result.seconds:.2f} s"
+    )
+    return "\n".join(lines)

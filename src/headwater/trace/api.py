@@ -1,0 +1,175 @@
+"""`headwater.trace(...)`: the public entry point. Normalises its loose inputs once, then walks each failure.
+
+    >>> import headwater
+    >>> result = headwater.trace("checkpoint_result.json", project_dir="dbt_project_example")  # doctest: +SKIP
+    >>> result.failures[0].top.summary                                                           # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from headwater.errors import ConfigError, suggest
+from headwater.trace.checks import Check, Untraceable, columns_of, describe, from_question
+from headwater.trace.model import CauseKind, Failure, RootCause, TraceResult, Verdict
+
+
+@dataclass(frozen=True)
+class Question:
+    """One failure to trace: a check on a node (from a GX result or asked directly)."""
+
+    expectation: str
+    node: str
+    check: Check
+    suite: str = ""
+    reported_failing: int | None = None
+
+
+def trace(
+    result: str | Path | Mapping[str, Any] | None = None,
+    *,
+    node: str | None = None,
+    column: str | None = None,
+    check: str | Check | None = None,
+    args: Mapping[str, str] | None = None,
+    project_dir: str | Path = ".",
+    profiles_dir: str | Path | None = None,
+    target: str | None = None,
+    warehouse: str | None = None,
+    target_path: str | Path | None = None,
+    overrides: Mapping[str, str] | None = None,
+    rows: int = 0,
+    as_of: datetime | None = None,
+    timeout_seconds: float = 300.0,
+) -> TraceResult:
+    """Trace every failed expectation of a GX validation result (a file path or its parsed JSON), or one
+    direct question (`node`, `column`, `check`, `args`), to its root causes upstream.
+
+    Raises ConfigError (exit 2) for bad input, WarehouseError (exit 3) when the warehouse is unreachable.
+    """
+    from headwater.dbt import load_artifacts
+    from headwater.lineage import build_lineage
+    from headwater.warehouse import connect, from_profile, from_url
+
+    started = time.perf_counter()
+    project = Path(project_dir)
+    artifacts = load_artifacts(project_dir=project, target_path=target_path)
+    manifest = artifacts.manifest
+    questions = _questions(manifest, result, node, column, check, args or {}, overrides or {})
+    config = (
+        from_url(warehouse, timeout_seconds)
+        if warehouse
+        else from_profile(project, Path(profiles_dir) if profiles_dir else None, target, timeout_seconds=timeout_seconds)
+    )
+    lineage = build_lineage(artifacts)
+    failures: list[Failure] = []
+    with connect(config) as conn:
+        for question in questions:
+            failures.append(_trace_one(artifacts, lineage, conn, question, rows, as_of))
+    source = str(result) if isinstance(result, str | Path) else ("validation result" if result is not None else "question")
+    return TraceResult(tuple(failures), config.describe(), time.perf_counter() - started, source)
+
+
+def _questions(
+    manifest: Any,
+    result: str | Path | Mapping[str, Any] | None,
+    node: str | None,
+    column: str | None,
+    check: str | Check | None,
+    args: Mapping[str, str],
+    overrides: Mapping[str, str],
+) -> list[Question]:
+    from headwater.trace.gx_results import failed_expectations, read_validation_result
+    from headwater.trace.mapping import node_for_batch
+
+    if result is not None:
+        if isinstance(result, Mapping):
+            found = failed_expectations(result)
+            if found is None:
+                raise ConfigError("the validation result holds no GX `results`; pass a checkpoint or suite result")
+        else:
+            found = read_validation_result(Path(result))
+        return [
+            Question(
+                expectation=f.expectation_type,
+                node=node_for_batch(manifest, f.batch, f.meta, overrides, manifest.dialect or "duckdb").unique_id,
+                check=f.check,
+                suite=f.suite,
+                reported_failing=f.unexpected_count,
+            )
+            for f in found
+        ]
+    if node is None or check is None:
+        raise ConfigError("pass a GX validation result file, or --node, --column and --check")
+    target = manifest.find_node(node)
+    parsed = check if not isinstance(check, str) else from_question(check, column or "", dict(args))
+    if isinstance(check, str) and not column and parsed.name not in ("row_count", "schema", "untraceable"):
+        raise ConfigError(f"--check {check} needs --column; pass the column of {target.name} to check")
+    return [Question(parsed.name if isinstance(check, str) else describe(parsed), target.unique_id, parsed)]
+
+
+def _trace_one(artifacts: Any, lineage: Any, conn: Any, question: Question, rows: int, as_of: datetime | None) -> Failure:
+    from headwater.trace.context import Context
+    from headwater.trace.provenance import provenance
+    from headwater.trace.walk import check_at, walk
+
+    ctx = Context(artifacts, lineage, conn, as_of)
+    node = ctx.node(question.node)
+    check = question.check
+    first_probe = len(conn.probes)
+    column = ",".join(columns_of(check))
+    base = Failure(question.expectation, node.unique_id, ctx.label(node), column, describe(check), Verdict.UNKNOWN, suite=question.suite)
+    if isinstance(check, Untraceable):
+        reason = f"{check.expectation_type} is not an expectation headwater can re-run upstream" + (f" ({check.reason})" if check.reason else "")
+        return replace(base, verdict=Verdict.UNTRACEABLE, reason=reason)
+    _validate_columns(ctx, node, check)
+    outcome = check_at(ctx, node, check, "failure")
+    if outcome.failed is False:
+        return replace(base, verdict=Verdict.NOT_REPRODUCED, path=tuple(ctx.path), probes=tuple(conn.probes[first_probe:]),
+                       reason=f"{describe(check)} passes on {ctx.label(node)} now ({outcome.observed})")
+    causes = walk(ctx, node, check, outcome)
+    ranked = _rank(causes, outcome.failing or question.reported_failing)
+    known = [c for c in ranked if c.kind != CauseKind.UNKNOWN]
+    if known:
+        verdict, reason = Verdict.TRACED, ""
+    elif ranked:
+        verdict, reason = Verdict.UNKNOWN, ranked[0].evidence.detail or ranked[0].summary
+    else:
+        verdict = Verdict.UNKNOWN
+        reason = outcome.error or "no ancestor reproduces the failure and no local mechanism explains it"
+    samples = provenance(ctx, node, check, rows) if rows else ()
+    return replace(base, verdict=verdict, root_causes=tuple(ranked), path=tuple(ctx.path),
+                   probes=tuple(conn.probes[first_probe:]), reason=reason, rows=samples)
+
+
+def _validate_columns(ctx: Any, node: Any, check: Check) -> None:
+    if check.name == "schema":
+        return
+    known = set(ctx.lineage.columns_of(node.unique_id))
+    relation = ctx.relation(node)
+    if relation is not None:
+        known |= set(ctx.warehouse.columns(*relation) or {})
+    for column in columns_of(check):
+        if known and column not in known:
+            raise ConfigError(f"{node.name} has no column {column!r}.{suggest(column, sorted(known))}")
+
+
+def _rank(causes: list[RootCause], failing: int | None) -> list[RootCause]:
+    """Merge duplicates (same node, column, mechanism) and sort by the share of the failure explained."""
+    merged: dict[tuple[str, str, str], RootCause] = {}
+    for cause in causes:
+        key = (cause.node, cause.column, cause.mechanism.value)
+        if key in merged:
+            merged[key] = replace(merged[key], share=min(1.0, merged[key].share + cause.share))
+        else:
+            merged[key] = cause
+    out = []
+    for cause in merged.values():
+        evidence = cause.evidence if cause.evidence.failing_downstream is not None else replace(cause.evidence, failing_downstream=failing)
+        out.append(replace(cause, evidence=evidence, share=round(min(1.0, cause.share), 4)))
+    return sorted(out, key=lambda c: (c.kind == CauseKind.UNKNOWN, -c.share))

@@ -1,0 +1,86 @@
+"""The one reader of tests/lineage/fixtures/*.sql (see the header of lineage.sql for the format)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlglot import exp
+from sqlglot.schema import MappingSchema
+
+from headwater.lineage.analyze import analyze_model
+from headwater.lineage.compact import RawLineage
+from headwater.lineage.locate import Locator
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+@dataclass
+class Case:
+    title: str
+    sql: str = ""
+    dialect: str = "duckdb"
+    schema: dict[str, list[str]] = field(default_factory=dict)
+    ephemeral: list[str] = field(default_factory=list)
+    expected: set[str] = field(default_factory=set)
+
+
+def read_cases(path: Path) -> list[Case]:
+    cases: list[Case] = []
+    current: Case | None = None
+    in_expect = False
+    sql_lines: list[str] = []
+    for line in [*path.read_text().splitlines(), "# title: <end>"]:
+        if line.startswith("# title:"):
+            if current is not None:
+                current.sql = "\n".join(sql_lines).strip()
+                cases.append(current)
+            current, in_expect, sql_lines = Case(line.split(":", 1)[1].strip()), False, []
+        elif current is None or not line.strip():
+            continue
+        elif line.startswith("# schema:"):
+            table, _, cols = line.split(":", 1)[1].partition(":")
+            current.schema[table.strip()] = [c.strip() for c in cols.split(",") if c.strip()]
+        elif line.startswith("# dialect:"):
+            current.dialect = line.split(":", 1)[1].strip()
+        elif line.startswith("# ephemeral:"):
+            current.ephemeral.append(line.split(":", 1)[1].strip())
+        elif line.startswith("# expect:"):
+            in_expect = True
+        elif in_expect:
+            current.expected.add(" ".join(line.split()))
+        else:
+            sql_lines.append(line)
+    return [c for c in cases if c.title != "<end>"]
+
+
+def run_case(case: Case) -> RawLineage:
+    schema = MappingSchema(dialect=case.dialect)
+    for table, cols in case.schema.items():
+        schema.add_table(exp.to_table(table, dialect=case.dialect), dict.fromkeys(cols, "UNKNOWN"), dialect=case.dialect)
+    known = {t.lower().split(".", 1)[1] for t in case.schema}
+
+    def resolve_table(table: exp.Table) -> str | None:
+        name = f"{table.db}.{table.name}".lower()
+        return name if name in known else None
+
+    def resolve_ephemeral(name: str) -> str | None:
+        return f"model:{name}" if name in case.ephemeral else None
+
+    return analyze_model(
+        "model.test.m", case.sql, case.dialect, schema, resolve_table, resolve_ephemeral,
+        Locator(case.sql, case.sql, case.dialect),
+    )
+
+
+def render(result: RawLineage) -> set[str]:
+    lines: set[str] = set()
+    for edge in (*result.edges, *result.row_edges):
+        target = edge.target or "rows"
+        if edge.kind == "unknown":
+            lines.add(f"{target} <- ? unknown({edge.reason.split(':', 1)[0]})")
+            continue
+        source = f"{edge.source_node}.{edge.source_column}" if edge.source_node else "literal"
+        kind = f"{edge.kind}[{edge.join_side}]" if edge.join_side else edge.kind
+        lines.add(f"{target} <- {source} {kind}")
+    return lines

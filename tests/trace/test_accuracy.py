@@ -1,0 +1,154 @@
+"""Accuracy on the example's fault list: the top root cause names the ground-truth node, column and
+mechanism; plus controls (clean build, cause outside the lineage, an unrelated faulty column)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from headwater.cli import main
+from headwater.example.build import database_path, rebuild_models
+from headwater.example.faults import FAULTS
+from headwater.trace import CauseKind, Verdict, trace
+from tests.trace.faultcases import REPO, SUITES, validation_result
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.mark.parametrize("fault_id", list(FAULTS))
+def test_top_root_cause_matches_ground_truth(faulted_example: Callable[[str], Path], fault_id: str) -> None:
+    fault = FAULTS[fault_id]
+    project = faulted_example(fault_id)
+    result = trace(validation_result(fault), project_dir=project)
+    (failure,) = result.failures
+    assert failure.verdict == Verdict.TRACED, failure.reason
+    top = failure.top
+    assert top is not None
+    got = (top.node, top.column, top.mechanism.value)
+    assert top.node == fault.truth.node, got
+    assert top.column in fault.truth.columns, got
+    assert top.mechanism.value == fault.truth.mechanism, got
+    assert top.summary and top.evidence.sql
+    with duckdb.connect(str(database_path(project)), read_only=True) as con:  # the evidence re-runs as is
+        con.execute(top.evidence.sql).fetchall()
+    assert result.exit_code == 0
+
+
+def _all_expectations() -> dict[str, object]:
+    suites = []
+    for path in sorted(SUITES.glob("*.json")):
+        suite = json.loads(path.read_text())
+        suites.append({
+            "suite_name": path.stem,
+            "results": [{"success": False, "expectation_config": {"type": e["type"], "kwargs": e["kwargs"]}} for e in suite["expectations"]],
+            "meta": {"batch_spec": {"table_name": path.stem, "schema_name": "marts"}},
+        })
+    return {"validation_results": suites}
+
+
+def test_control_clean_build_names_nothing(example_template: Path) -> None:
+    result = trace(_all_expectations(), project_dir=example_template)
+    assert result.failures
+    assert {f.verdict for f in result.failures} == {Verdict.NOT_REPRODUCED}
+    assert not any(f.root_causes for f in result.failures)
+    assert result.exit_code == 0
+
+
+def test_control_cause_outside_lineage_is_unknown(built_example: Path) -> None:
+    # Someone writes to the mart directly: no model, no source explains it. Never name a node.
+    with duckdb.connect(str(database_path(built_example))) as con:
+        con.execute("UPDATE marts.dim_customers SET email = NULL WHERE customer_id % 25 = 0")
+    result = trace(node="dim_customers", column="email", check="not_null", project_dir=built_example)
+    (failure,) = result.failures
+    assert failure.verdict == Verdict.UNKNOWN
+    assert all(c.kind == CauseKind.UNKNOWN for c in failure.root_causes)
+    assert "outside its lineage" in failure.reason
+    assert result.exit_code == 1
+
+
+def test_control_unrelated_faulty_column_is_not_blamed(built_example: Path) -> None:
+    FAULTS["null_customer_email"].apply(built_example)
+    with duckdb.connect(str(database_path(built_example))) as con:  # a second fault no failing check reads
+        con.execute("UPDATE raw.customers SET first_name = NULL WHERE customer_id % 7 = 0")
+    rebuild_models(built_example)
+    result = trace(_all_expectations(), project_dir=built_example)
+    traced = [f for f in result.failures if f.verdict != Verdict.NOT_REPRODUCED]
+    assert [(f.relation, f.column) for f in traced] == [("marts.dim_customers", "email")]
+    named = {(c.node, c.column) for f in result.failures for c in f.root_causes}
+    assert named == {("source.headwater_example.shop.customers", "email")}
+
+
+def test_unknown_expectation_type_is_untraceable(example_template: Path) -> None:
+    raw = validation_result(FAULTS["null_customer_email"])
+    raw["results"][0]["expectation_config"]["type"] = "expect_column_pair_values_to_be_equal"  # type: ignore[index]
+    (failure,) = trace(raw, project_dir=example_template).failures
+    assert failure.verdict == Verdict.UNTRACEABLE
+    assert "expect_column_pair_values_to_be_equal" in failure.reason
+
+
+def test_row_provenance_follows_keys_upstream(faulted_example: Callable[[str], Path]) -> None:
+    project = faulted_example("null_customer_email")
+    (failure,) = trace(node="dim_customers", column="email", check="not_null", project_dir=project, rows=3).failures
+    assert len(failure.rows) == 3
+    for row in failure.rows:
+        assert row.row["email"] is None
+        sources = [u for u in row.upstream if u.node == "source.headwater_example.shop.customers"]
+        assert sources and all(u.values["email"] is None for u in sources)
+
+
+def test_cli_formats_and_exit_codes(faulted_example: Callable[[str], Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    project = faulted_example("orphan_order_customers")
+    result_file = tmp_path / "result.json"
+    result_file.write_text(json.dumps(validation_result(FAULTS["orphan_order_customers"])))
+    with pytest.raises(SystemExit) as done:
+        main(["trace", str(result_file), "--project-dir", str(project), "--format", "json"])
+    assert done.value.code == 0
+    report = json.loads(capsys.readouterr().out)
+    assert set(report) >= {"version", "summary", "failures", "exit_code"}
+    (failure,) = report["failures"]
+    assert set(failure) >= {"expectation", "node", "column", "check", "verdict", "root_causes", "path", "probes"}
+    cause = failure["root_causes"][0]
+    assert set(cause) >= {"kind", "node", "relation", "column", "expression", "file", "line", "mechanism", "evidence"}
+    assert cause["mechanism"] == "join_miss" and cause["line"]
+    assert all(set(p) >= {"sql", "rows", "seconds"} for p in failure["probes"])
+
+    out = tmp_path / "trace.md"
+    with pytest.raises(SystemExit) as done:
+        main(["trace", str(result_file), "--project-dir", str(project), "--format", "md", "--out", str(out)])
+    assert done.value.code == 0 and out.read_text().startswith("# headwater trace")
+
+    with pytest.raises(SystemExit) as done:
+        main(["trace", "--node", "fct_order", "--column", "x", "--check", "not_null", "--project-dir", str(project)])
+    assert done.value.code == 2
+    assert "Did you mean 'fct_orders'" in capsys.readouterr().err
+
+    with pytest.raises(SystemExit) as done:
+        main(["trace", str(result_file), "--project-dir", str(project), "--warehouse", "postgresql://nobody@127.0.0.1:1/none"])
+    assert done.value.code == 3
+
+    with pytest.raises(SystemExit) as done:
+        main(["trace", "--node", "fct_orders", "--column", "customer_region", "--check", "not_null", "--project-dir", str(project)])
+    assert done.value.code == 0
+    text = capsys.readouterr().out
+    assert "LEFT JOIN" in text and len(text.splitlines()) < 25
+
+
+def test_real_gx_checkpoint_result(faulted_example: Callable[[str], Path], tmp_path: Path) -> None:
+    """The JSON GX itself writes (through headwater.gx's checkpoint) is what the tracer reads."""
+    from headwater.gx.checkpoint import run_marts_checkpoint
+
+    project = faulted_example("payment_cast_narrowed")
+    context_root = tmp_path / "expectations"
+    shutil.copytree(REPO / "expectations", context_root, ignore=shutil.ignore_patterns("uncommitted"))
+    outcome = run_marts_checkpoint(context_root, database_path(project))
+    assert not outcome.success
+    result = trace(outcome.result_path, project_dir=project)
+    by_column = {(f.relation, f.column): f for f in result.failures}
+    failure = by_column[("marts.mart_fraud_features", "amount")]
+    assert failure.top is not None
+    assert (failure.top.node, failure.top.mechanism.value) == ("model.headwater_example.stg_payments", "cast_failure")
