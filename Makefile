@@ -8,7 +8,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DO_NOT_TRACK := 1
 export GX_ANALYTICS_ENABLED := false
 
-.PHONY: install example demo test lint typecheck bench clean
+.PHONY: install example demo test lint typecheck bench clean services
 
 install: $(STAMP)
 
@@ -28,8 +28,15 @@ $(EXAMPLE_STAMP): $(STAMP)
 demo: $(STAMP)
 	$(BIN)/python -m headwater.demo --project-dir dbt_project_example --context-root expectations
 
-test: $(STAMP) $(EXAMPLE_STAMP)
+test: $(STAMP) $(EXAMPLE_STAMP) services
 	$(BIN)/python -m pytest -q
+
+# The PostgreSQL tests use the server on 127.0.0.1:5432 (trust auth, database `test`). Machines of this
+# project start it at boot; start it here if it is down, where the Debian cluster tools exist.
+services:
+	@pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null \
+	  || (command -v pg_ctlcluster >/dev/null && pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start) \
+	  || echo "PostgreSQL is not running on 127.0.0.1:5432: the postgres tests will be skipped"
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
