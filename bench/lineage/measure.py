@@ -3,7 +3,9 @@
 Modes (all read MANIFEST_DIR/manifest.json and catalog.json):
   json      orjson.loads of manifest.json + catalog.json: the JSON load alone
   floor     json + sqlglot.parse_one of every model's compiled_code (the adapter's dialect)
-  headwater load_artifacts + build_lineage + stats, with the cache in CACHE_DIR (cold if it is empty)
+  json_nogc, floor_nogc: the same with the cyclic garbage collector paused (headwater pauses it)
+  headwater load_artifacts + build_lineage + stats, with the cache in CACHE_DIR (cold if it is empty);
+            optional WORKERS (default: one process per CPU)
 """
 
 from __future__ import annotations
@@ -20,6 +22,11 @@ def main() -> None:
     mode, folder = sys.argv[1], Path(sys.argv[2])
     started = time.perf_counter()
     result: dict[str, object] = {}
+    if mode.endswith("_nogc"):  # the same work with the cyclic GC paused, as headwater runs
+        import gc
+
+        gc.disable()
+        mode = mode.removesuffix("_nogc")
     if mode in ("json", "floor"):
         manifest = orjson.loads((folder / "manifest.json").read_bytes())
         orjson.loads((folder / "catalog.json").read_bytes())
@@ -34,8 +41,9 @@ def main() -> None:
         from headwater.dbt import load_artifacts
         from headwater.lineage import build_lineage
 
-        artifacts = load_artifacts(target_path=folder, include_run_results=False)
-        stats = build_lineage(artifacts, cache_dir=Path(sys.argv[3])).stats()
+        artifacts = load_artifacts(target_path=folder, include_run_results=False, include_tests=False)
+        workers = int(sys.argv[4]) if len(sys.argv) > 4 else None
+        stats = build_lineage(artifacts, cache_dir=Path(sys.argv[3]), workers=workers).stats()
         result = {"coverage": round(stats.coverage, 4), "columns": stats.columns, "cache_misses": stats.cache_misses}
     else:
         raise SystemExit(f"unknown mode {mode}")

@@ -191,3 +191,11 @@ def report_with(*changes: object) -> GateReport:
 )
 def test_exit_codes(changes: tuple[object, ...], fail_on: str, allow_unknown: bool, code: int) -> None:
     assert exit_code(report_with(*changes), fail_on, allow_unknown) == code
+
+
+def test_docstring_examples_run() -> None:
+    import doctest
+
+    from headwater.contracts import check
+
+    assert doctest.testmod(check).failed == 0

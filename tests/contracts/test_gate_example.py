@@ -125,6 +125,9 @@ def test_github_and_junit_formats(
     assert code == 1
     errors = [line for line in out.splitlines() if line.startswith("::error ")]
     assert any("shop_raw.odcs.yaml,line=" in line and "type_changed" in line for line in errors)
+    # ...and a notice on the model line the break went through (the cast in stg_payments).
+    notices = [line for line in out.splitlines() if line.startswith("::notice ")]
+    assert any("models/staging/stg_payments.sql,line=" in line for line in notices)
     junit = tmp_path / "gate.xml"
     code, _, _ = gate(["--project-dir", str(project), "--format", "junit", "--output", str(junit)], capsys)
     assert code == 1
@@ -218,3 +221,21 @@ def test_diff_partial_change_of_one_column(
     assert "model.headwater_example.stg_payments" in out
     assert "-cast `try_cast(amount as decimal(12, 2)) as amount`" in out
     assert "type narrowed decimal(12,2) → decimal(5,2)" in out
+
+
+def test_data_rule_cause_follows_unchanged_values(
+    faulted_example: Callable[[str], Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A data rule that fails on a mart is re-run upstream through passthrough/rename/cast edges only."""
+    project = copy_built(faulted_example("unknown_payment_method"), tmp_path / "project")
+    code, out, _ = gate(["--project-dir", str(project), "--format", "json"], capsys)
+    assert code == 1
+    contracts = {c["name"]: c for c in json.loads(out)["contracts"]}
+    (mart,) = contracts["mart_fraud_features"]["findings"]
+    assert mart["category"] == "quality_failed" and mart["column"] == "payment_method"
+    # stg_payments lower()s the column: the walk stops there rather than claim more than it checked.
+    assert mart["cause"]["node"] == "model.headwater_example.stg_payments"
+    assert mart["cause"]["path"][0]["kind"] == "passthrough"
+    (source,) = contracts["payments"]["findings"]
+    assert source["category"] == "quality_failed" and source["cause"]["node"].endswith("shop.payments")
+    assert "model.headwater_example.mart_fraud_features" in source["blast_radius"]["models"]

@@ -154,3 +154,74 @@ def test_write_is_refused_as_unevaluated(warehouse: Warehouse) -> None:
     else:
         assert isinstance(found[0], Unevaluated)
     assert warehouse.query("select count(*) from raw.payments").rows[0][0] == 5
+
+
+# ---- PostgreSQL ------------------------------------------------------------------------------------
+
+PG_URL = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+@pytest.fixture
+def pg_warehouse() -> Iterator[tuple[Warehouse, str]]:
+    """A throw-away schema in the local `test` database (written by the test, read by headwater)."""
+    import uuid
+
+    psycopg2 = pytest.importorskip("psycopg2")
+    schema = f"hw_contracts_{uuid.uuid4().hex[:8]}"
+    try:
+        admin = psycopg2.connect(
+            host="127.0.0.1", port=5432, dbname="test", user="postgres", connect_timeout=3
+        )
+    except psycopg2.OperationalError:
+        pytest.skip("PostgreSQL is not running on 127.0.0.1:5432")
+    admin.autocommit = True
+    with admin.cursor() as cur:
+        cur.execute(f"create schema {schema}")
+        cur.execute(
+            f"""create table {schema}.payments (payment_id integer not null, payment_method varchar(20),
+                amount numeric(12,2), created_at timestamp with time zone)"""
+        )
+        cur.execute(
+            f"""insert into {schema}.payments values (1, 'card', 10.5, now()), (2, 'crypto', null, now()),
+                (2, 'paypal', 3, now())"""
+        )
+    try:
+        with connect(from_url(PG_URL)) as wh:
+            yield wh, schema
+    finally:
+        with admin.cursor() as cur:
+            cur.execute(f"drop schema {schema} cascade")
+        admin.close()
+
+
+@pytest.mark.postgres
+def test_postgres_schema_and_rules(pg_warehouse: tuple[Warehouse, str]) -> None:
+    warehouse, schema = pg_warehouse
+    actual = schema_from_warehouse(warehouse, "test", schema, "payments")
+    assert actual is not None and actual.dialect == "postgres"
+    types = {c.name: (c.data_type, c.nullable) for c in actual.columns}
+    assert types["amount"] == ("numeric(12,2)", True)
+    assert types["payment_method"] == ("character varying(20)", True)
+    assert types["payment_id"] == ("integer", False)
+    contract = TableContract(
+        "payments",
+        ORIGIN,
+        schema=schema,
+        identifier="payments",
+        columns=(
+            ColumnSpec("payment_id", "int", unique=True),
+            ColumnSpec("amount", "decimal(12,2)", required=True),
+        ),
+        quality=(
+            QualityRule(
+                "invalidValues", "mustBe", 0, "payment_method", arguments={"pattern": "^(card|paypal)$"}
+            ),
+        ),
+    )
+    from headwater.contracts.check import check_schema
+
+    assert check_schema(contract, actual) == ()  # int = integer, decimal(12,2) = numeric(12,2)
+    found = evaluate_quality(
+        warehouse, contract, actual, (*implicit_rules(contract, actual), *contract.quality)
+    )
+    assert {type(f) for f in found} == {UniquenessLost, NullableWhereRequired, QualityFailed}

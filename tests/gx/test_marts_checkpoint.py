@@ -48,6 +48,7 @@ def mentions(outcome: CheckpointOutcome, suite: str, types: set[str], column: st
         if failure.suite != suite or failure.expectation_type not in types:
             continue
         named = {failure.column, *(failure.kwargs.get("column_set") or [])}
+        named |= {v.get("column") for v in (failure.result.get("details") or {}).get("violations") or []}
         if column in named:
             return True
     return False

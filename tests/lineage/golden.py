@@ -54,11 +54,13 @@ def read_cases(path: Path) -> list[Case]:
     return [c for c in cases if c.title != "<end>"]
 
 
-def run_case(case: Case) -> RawLineage:
+def run_case(case: Case, fast: bool = True) -> RawLineage:
+    """`fast`: the raw-tree pass first (qualify only as fallback); otherwise sqlglot's qualify only."""
     schema = MappingSchema(dialect=case.dialect)
     for table, cols in case.schema.items():
         schema.add_table(exp.to_table(table, dialect=case.dialect), dict.fromkeys(cols, "UNKNOWN"), dialect=case.dialect)
     known = {t.lower().split(".", 1)[1] for t in case.schema}
+    columns = {t.lower().split(".", 1)[1]: tuple(c.lower() for c in cols) for t, cols in case.schema.items()}
 
     def resolve_table(table: exp.Table) -> str | None:
         name = f"{table.db}.{table.name}".lower()
@@ -70,6 +72,7 @@ def run_case(case: Case) -> RawLineage:
     return analyze_model(
         "model.test.m", case.sql, case.dialect, schema, resolve_table, resolve_ephemeral,
         Locator(case.sql, case.sql, case.dialect),
+        table_columns=columns.get if fast else None,
     )
 
 

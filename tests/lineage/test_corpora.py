@@ -61,3 +61,35 @@ def test_jaffle_expand_spot_checks(tmp_path: Path) -> None:
     assert any("o.customer_id = c.customer_id" in e.expression for e in joins)
     # the edge says where it is written: the model file and a line
     assert all(e.location and e.location.file.endswith("inc_fct_orders.sql") for e in region)
+
+
+def _shape(graph) -> dict:  # type: ignore[no-untyped-def,type-arg]
+    """Everything but expression text and lines (qualify rewrites the text of `*` expansions)."""
+    return {
+        uid: (
+            raw.columns,
+            sorted({(e.target, e.kind, e.source_node or "", e.source_column or "", e.reason) for e in raw.edges}),
+            sorted({(e.kind, e.source_node or "", e.source_column or "", e.join_side) for e in raw.row_edges}),
+        )
+        for uid, raw in graph.raw.items()
+    }
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_fast_pass_agrees_with_sqlglot_qualify(name: str) -> None:
+    artifacts = load_artifacts(target_path=CORPORA / name, include_run_results=False)
+    fast = build_lineage(artifacts, use_cache=False, workers=1)
+    exact = build_lineage(artifacts, use_cache=False, workers=1, always_qualify=True)
+    assert _shape(fast) == _shape(exact)
+
+
+@pytest.mark.parametrize("name", ["colibri_duckdb", "jaffle_shop_expand"])
+def test_same_lineage_without_catalog(name: str, tmp_path: Path) -> None:
+    """`select *` resolves from columns inferred upstream when there is no catalog.json."""
+    if name not in NAMES:
+        pytest.skip("corpus missing")
+    (tmp_path / "manifest.json").write_bytes((CORPORA / name / "manifest.json").read_bytes())
+    with_catalog = build_lineage(load_artifacts(target_path=CORPORA / name), use_cache=False)
+    without = build_lineage(load_artifacts(target_path=tmp_path), use_cache=False)
+    assert without.stats().coverage == with_catalog.stats().coverage
+    assert _shape(without) == _shape(with_catalog)

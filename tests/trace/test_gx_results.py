@@ -35,7 +35,7 @@ def _suite(name: str, table: str, schema: str = "main") -> dict[str, object]:
 def test_suite_result_failed_expectations_only() -> None:
     found = failed_expectations(_suite("customers", "customers"))
     assert found is not None
-    assert [f.check for f in found][0] == NotNull("email")
+    assert found[0].check == NotNull("email")
     assert isinstance(found[1].check, Untraceable)
     assert found[0].unexpected_count == 12 and found[0].batch == BatchRef("main.customers", "main", "customers")
     assert "batch_id" not in found[0].kwargs

@@ -50,6 +50,17 @@ def test_locate_gives_up_on_unions_and_ambiguous_stars() -> None:
     assert locate("select * from x join y on x.k = y.k", "duckdb", "a") is None
 
 
+def test_incremental_self_filter_is_dropped() -> None:
+    from headwater.trace.scope import without_self_filters
+
+    sql = 'select id, ts from src where id > 0 and ts >= (select max(ts) from "db"."marts"."fct_events")'
+    scope = locate(sql, "duckdb", "id")
+    assert scope is not None and len(scope.filters) == 2
+    kept = without_self_filters(scope, "fct_events")
+    assert [f.sql() for f in kept.filters] == ["id > 0"]
+    assert kept.select.sql() == "SELECT id, ts FROM src WHERE id > 0"
+
+
 @pytest.fixture
 def wh(tmp_path: Path):  # type: ignore[no-untyped-def]
     path = tmp_path / "w.duckdb"

@@ -67,7 +67,7 @@ def test_unknown_target_suggests_the_closest(project: Path) -> None:
 
 def test_missing_profiles_file(tmp_path: Path) -> None:
     (tmp_path / "dbt_project.yml").write_text("name: x\nprofile: x\n")
-    with pytest.raises(ConfigError, match="no profiles.yml"):
+    with pytest.raises(ConfigError, match=r"no profiles\.yml"):
         from_profile(tmp_path, profiles_dir=tmp_path, environ={})
 
 

@@ -123,6 +123,6 @@ def test_postgres_session_is_read_only(wh: Warehouse, pg_schema: tuple[str, str]
 
 
 def test_statement_timeout(wh: Warehouse) -> None:
-    with pytest.raises(ProbeError, match="timeout|cancel"):
+    with pytest.raises(ProbeError, match=r"timeout|cancel"):
         wh.query(exp.select(exp.func("pg_sleep", exp.Literal.number(5))))
     assert wh.query("select 1 as one").first() == {"one": 1}  # the connection is still usable

@@ -16,6 +16,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "headwater.commands.diff",
     "headwater.commands.lineage",
     "headwater.commands.trace",
+    "headwater.commands.gx",
 )
 
 

@@ -43,8 +43,11 @@ def diff(
         DiffFailOn, typer.Option("--fail-on", help="Exit 1 on breaking changes, on any change, or never.")
     ] = DiffFailOn.none,
 ) -> None:
-    """Models added, removed and modified between two dbt states; each column change classified; the
-    blast radius of each breaking change through column lineage."""
+    """Compare two dbt states: changed models, column changes classified, blast radius.
+
+    Models added, removed, modified (checksum) or schema-changed (catalog.json); each column change is
+    breaking, partial_breaking, non_breaking or unknown.
+    """
     from headwater.contracts.render_diff import diff_to_json, diff_to_text
     from headwater.contracts.state_diff import Category, diff_states
     from headwater.errors import ConfigError

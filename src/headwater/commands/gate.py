@@ -81,8 +81,10 @@ def gate(
         typer.Option("--allow-unknown", help="Pass (exit 0) when some contracts could not be evaluated."),
     ] = False,
 ) -> None:
-    """Check contracts (dbt model contracts, ODCS v3, GX suites) against the warehouse; explain each break
-    with its upstream cause and blast radius; exit non-zero to stop the pipeline."""
+    """Check schema contracts in CI: upstream cause and blast radius of each break.
+
+    Contracts: dbt model contracts, ODCS v3 files, GX suites with expect_table_schema_to_match_contract.
+    """
     from headwater.contracts.gate import GateOptions, exit_code, run_gate
     from headwater.contracts.render import render
 

@@ -65,6 +65,7 @@ def lineage(
         catalog_path=catalog,
         run_results_path=None,
         include_run_results=False,
+        include_tests=False,
     )
     graph = build_lineage(artifacts, cache_dir=cache_dir, use_cache=not no_cache)
     if stats:

@@ -3,6 +3,7 @@ expression that broke it, with evidence. Parses, calls `headwater.trace.trace`, 
 
 from __future__ import annotations
 
+import sys
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated
@@ -100,4 +101,6 @@ def trace_command(
         typer.echo(f"wrote {out}", err=True)
     else:
         typer.echo(text)
-    raise typer.Exit(result.exit_code)
+    # sys.exit, not typer.Exit: the root handler runs click with standalone_mode=False, which turns
+    # typer.Exit into a return value and would lose exit code 1 (some failure unknown).
+    sys.exit(result.exit_code)

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from headwater.contracts.actual import NotReadable, read_node
 from headwater.contracts.check import rename_candidate
-from headwater.contracts.gx_suites import GxExpectation, iter_suites, read_expectations
+from headwater.contracts.gx_suites import SCHEMA_EXPECTATION, GxExpectation, iter_suites, read_expectations
 from headwater.contracts.model import (
     ActualTable,
     ColumnRemoved,
@@ -126,6 +126,10 @@ class Impact:
         column = getattr(finding.change, "column", None)
         columns = [column.lower()] if isinstance(column, str) and column != "*" else list(self._columns(node))
         cause = self.cause(node, columns[0]) if len(columns) == 1 else None
+        if cause is None and len(columns) == 1:
+            from headwater.contracts.data_cause import data_cause
+
+            cause = data_cause(self, node, finding.change)
         if cause is None and len(columns) == 1 and node.startswith("source."):
             # A contract on a source: the break entered right there.
             cause = UpstreamCause(node, columns[0], finding.change)
@@ -310,6 +314,8 @@ class Impact:
         return {ColumnRef(d, c) for d, cols in expected.items() for c in cols}
 
     def _gx_reads(self, expectation: GxExpectation, by_node: dict[str, set[str]]) -> bool:
+        if expectation.type == SCHEMA_EXPECTATION:
+            return False  # a schema contract: listed with the contracts, not as an expectation
         node = expectation.node_id
         if node is None:
             hit = (

@@ -232,4 +232,20 @@ def to_github(report: GateReport, project_dir: Path | None = None) -> str:
         if f.blast is not None and not f.blast.empty:
             message += f"\nblast radius: {f.blast.describe()}"
         out.append(f"::{level} {','.join(props)}::{_escape_data(message)}")
+        out += _cause_annotation(f, project_dir)
     return "\n".join(out) + ("\n" if out else "")
+
+
+def _cause_annotation(f: Finding, project_dir: Path | None) -> list[str]:
+    """A notice on the model line where the break entered (e.g. the cast in a staging model)."""
+    if f.cause is None or not f.cause.path or f.cause.path[0].location is None:
+        return []
+    location = f.cause.path[0].location
+    file = Path(location.file)
+    if project_dir is not None and not file.is_absolute():
+        file = project_dir / file
+    props = [f"file={_escape_property(os.path.relpath(file))}"]
+    if location.line and not location.compiled:
+        props.append(f"line={location.line}")
+    title = _escape_property(f"upstream cause of contract {f.contract.name}")
+    return [f"::notice {','.join(props)},title={title}::{_escape_data(f.cause.describe())}"]

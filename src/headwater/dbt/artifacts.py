@@ -210,7 +210,8 @@ class Manifest:
         return self[best[0]]
 
     @classmethod
-    def from_dict(cls, raw: Mapping[str, Any]) -> Manifest:
+    def from_dict(cls, raw: Mapping[str, Any], include_tests: bool = True) -> Manifest:
+        """`include_tests=False` leaves `tests` empty (lineage does not read them; they are ~40% of nodes)."""
         meta = raw.get("metadata") or {}
         version = manifest_version(meta.get("dbt_schema_version", ""))
         nodes: dict[str, Node] = {}
@@ -218,7 +219,8 @@ class Manifest:
         for uid, data in (raw.get("nodes") or {}).items():
             rtype = data.get("resource_type")
             if rtype == "test":
-                tests[uid] = _node(data)
+                if include_tests:
+                    tests[uid] = _node(data)
             elif rtype in NODE_TYPES:
                 nodes[uid] = _node(data)
         sources = {uid: _node(data) for uid, data in (raw.get("sources") or {}).items()}
@@ -353,31 +355,65 @@ class CatalogTable:
 
 @dataclass(frozen=True)
 class Catalog:
-    tables: Mapping[str, CatalogTable]  # by unique_id (nodes and sources)
+    tables: Mapping[str, CatalogTable]  # by unique_id (nodes and sources); built on first access
 
     def columns(self, unique_id: str) -> tuple[CatalogColumn, ...] | None:
         table = self.tables.get(unique_id)
         return table.columns if table else None
 
+    def column_types(self, unique_id: str) -> tuple[tuple[str, str], ...] | None:
+        """(name, type) pairs in column order, without building the data classes (lineage's hot path)."""
+        if isinstance(self.tables, _CatalogTables):
+            data = self.tables.raw.get(unique_id)
+            if data is None:
+                return None
+            return tuple((c["name"], c.get("type") or "") for c in _ordered_columns(data))
+        cols = self.columns(unique_id)
+        return None if cols is None else tuple((c.name, c.data_type) for c in cols)
+
     @classmethod
     def from_dict(cls, raw: Mapping[str, Any]) -> Catalog:
-        tables: dict[str, CatalogTable] = {}
+        merged: dict[str, Mapping[str, Any]] = {}
         for section in ("nodes", "sources"):
-            for uid, data in (raw.get(section) or {}).items():
-                meta = data.get("metadata") or {}
-                cols = sorted((data.get("columns") or {}).values(), key=lambda c: c.get("index") or 0)
-                tables[uid] = CatalogTable(
-                    unique_id=uid,
-                    database=meta.get("database"),
-                    schema=meta.get("schema"),
-                    name=meta.get("name") or "",
-                    table_type=meta.get("type") or "",
-                    columns=tuple(
-                        CatalogColumn(name=c["name"], data_type=c.get("type") or "", index=c.get("index") or 0)
-                        for c in cols
-                    ),
-                )
-        return cls(tables=tables)
+            merged.update(raw.get(section) or {})
+        return cls(tables=_CatalogTables(merged))
+
+
+def _ordered_columns(data: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    return sorted((data.get("columns") or {}).values(), key=lambda c: c.get("index") or 0)
+
+
+class _CatalogTables(Mapping[str, CatalogTable]):
+    """catalog.json tables, turned into `CatalogTable`s when first read (a catalog can hold 100k columns)."""
+
+    def __init__(self, raw: dict[str, Mapping[str, Any]]) -> None:
+        self.raw = raw
+        self._built: dict[str, CatalogTable] = {}
+
+    def __getitem__(self, unique_id: str) -> CatalogTable:
+        table = self._built.get(unique_id)
+        if table is None:
+            data = self.raw[unique_id]
+            meta = data.get("metadata") or {}
+            table = CatalogTable(
+                unique_id=unique_id,
+                database=meta.get("database"),
+                schema=meta.get("schema"),
+                name=meta.get("name") or "",
+                table_type=meta.get("type") or "",
+                columns=tuple(
+                    CatalogColumn(name=c["name"], data_type=c.get("type") or "", index=c.get("index") or 0)
+                    for c in _ordered_columns(data)
+                ),
+            )
+            self._built[unique_id] = table
+        return table
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.raw)
+
+    def __len__(self) -> int:
+        return len(self.raw)
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,7 +31,8 @@ class Artifacts:
 
 def read_json(path: Path, what: str) -> dict[str, Any]:
     try:
-        data = orjson.loads(path.read_bytes())
+        with _gc_paused():  # a manifest is millions of acyclic objects: nothing for the collector to do
+            data = orjson.loads(path.read_bytes())
     except FileNotFoundError:
         raise ArtifactError(f"{what} not found at {path}; run `dbt compile` or `dbt docs generate`.") from None
     except orjson.JSONDecodeError as err:
@@ -56,12 +60,14 @@ def load_artifacts(
     sources_path: str | Path | None = None,
     require_compiled: bool = True,
     include_run_results: bool = True,
+    include_tests: bool = True,
 ) -> Artifacts:
     """Load manifest.json (required) plus catalog.json, run_results.json and sources.json when present.
 
     Explicit file paths win; otherwise files are read from the target path (see `resolve_target_path`).
     With `require_compiled`, a manifest whose SQL models lack `compiled_code` is refused.
-    `include_run_results=False` skips run_results.json (it can be larger than the catalog).
+    `include_run_results=False` skips run_results.json (it can be larger than the catalog);
+    `include_tests=False` leaves `manifest.tests` empty (column lineage does not need them).
     """
     if manifest_path is not None:
         mpath = Path(manifest_path)
@@ -73,7 +79,9 @@ def load_artifacts(
             raise ConfigError(
                 f"no manifest.json in {target}; pass --project-dir/--target-path, or run `dbt compile` there."
             )
-    manifest = Manifest.from_dict(read_json(mpath, "manifest.json"))
+    raw_manifest = read_json(mpath, "manifest.json")
+    with _gc_paused():
+        manifest = Manifest.from_dict(raw_manifest, include_tests=include_tests)
     if require_compiled:
         _check_compiled(manifest, mpath)
 
@@ -108,3 +116,14 @@ def _check_compiled(manifest: Manifest, path: Path) -> None:
             f"{path} has no compiled SQL for {len(missing)} model(s) (e.g. {missing[0]!r});"
             " run `dbt compile` or `dbt docs generate` to write compiled_code."
         )
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()

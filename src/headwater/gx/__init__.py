@@ -12,6 +12,7 @@ The marts checkpoint used by the demo and tests: `headwater.gx.checkpoint.run_ma
 from __future__ import annotations
 
 from headwater.gx import metrics  # noqa: F401  (registers the metrics)
+from headwater.gx.actions import ContractGateAction, ContractGateError, TraceRootCauseAction
 from headwater.gx.datasource import DuckDBDatasource, DuckDBExecutionEngine, duckdb_url
 from headwater.gx.expectations import (
     ExpectColumnDistributionToMatchBaseline,
@@ -22,6 +23,8 @@ from headwater.gx.expectations import (
 )
 
 __all__ = [
+    "ContractGateAction",
+    "ContractGateError",
     "DuckDBDatasource",
     "DuckDBExecutionEngine",
     "ExpectColumnDistributionToMatchBaseline",
@@ -29,5 +32,6 @@ __all__ = [
     "ExpectColumnValuesToExistInTable",
     "ExpectTableSchemaToMatchContract",
     "ExpectTableToBeFresh",
+    "TraceRootCauseAction",
     "duckdb_url",
 ]

@@ -30,11 +30,7 @@ def engine_version() -> str:
 
 
 def node_key(parts: Iterable[str]) -> str:
-    digest = hashlib.blake2b(digest_size=16)
-    for part in parts:
-        digest.update(part.encode())
-        digest.update(b"\x00")
-    return digest.hexdigest()
+    return hashlib.blake2b("\x00".join(parts).encode(), digest_size=16).hexdigest()
 
 
 class LineageCache:

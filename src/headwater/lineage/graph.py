@@ -186,38 +186,50 @@ class LineageGraph:
 
     # -- coverage ----------------------------------------------------------------------------------
     def stats(self) -> LineageStats:
+        """One pass over the edges in topological order (a column is resolved when all its parents are)."""
         resolved_cols: dict[str, set[str]] = {}
+        leaf_nodes: dict[str, bool] = {}
         reasons: Counter[str] = Counter()
         row_reasons: Counter[str] = Counter()
         n_models = n_cols = n_resolved = n_unknown = n_edges = failed = n_row_unknown = 0
         for node_id, raw in self.raw.items():  # insertion order is topological
-            is_model = self.manifest.nodes[node_id].resource_type == "model"
             # `resolved` follows VALUE paths; unknown ROW edges (a join to an unknown table) are counted
             # apart, in `row_unknown`, so resolved + unknown + unresolved_upstream == columns.
-            row_unknown = [e.reason for e in raw.row_edges if e.kind == "unknown"]
-            by_target: dict[str, list[RawEdge]] = {}
+            unresolved: set[str] = set()
+            unknown: dict[str, set[str]] = {}
             for e in raw.edges:
-                by_target.setdefault(e.target, []).append(e)
-            ok_cols: set[str] = set()
-            for column in raw.columns:
-                into = by_target.get(column, [])
-                unknown = [e.reason for e in into if e.kind == "unknown"]
-                ok = not unknown and all(self._is_resolved(e, resolved_cols) for e in into)
-                if ok:
-                    ok_cols.add(column)
-                if is_model:
-                    n_cols += 1
-                    n_resolved += ok
-                    n_row_unknown += bool(row_unknown)
-                    if unknown:
-                        n_unknown += 1
-                        reasons.update({reason_category(r) for r in unknown})
-                    row_reasons.update({reason_category(r) for r in row_unknown})
+                source = e.source_node
+                if e.kind == "unknown":
+                    unknown.setdefault(e.target, set()).add(reason_category(e.reason))
+                elif source is not None:
+                    upstream = resolved_cols.get(source)
+                    if upstream is None:
+                        ok = leaf_nodes.get(source)
+                        if ok is None:
+                            node = self.manifest.get(source)
+                            ok = leaf_nodes[source] = node is not None and node.resource_type in LEAF_TYPES
+                    else:
+                        ok = e.source_column in upstream
+                    if not ok:
+                        unresolved.add(e.target)
+            ok_cols = set(raw.columns).difference(unresolved, unknown)
             resolved_cols[node_id] = ok_cols
-            if is_model:
-                n_models += 1
-                failed += bool(raw.error)
-                n_edges += len(raw.edges) + len(raw.row_edges) * len(raw.columns)
+            if self.manifest.nodes[node_id].resource_type != "model":
+                continue
+            row_unknown = {reason_category(e.reason) for e in raw.row_edges if e.kind == "unknown"}
+            width = len(raw.columns)
+            n_models += 1
+            failed += bool(raw.error)
+            n_edges += len(raw.edges) + len(raw.row_edges) * width
+            n_cols += width
+            n_resolved += len(ok_cols)
+            n_unknown += sum(1 for c in raw.columns if c in unknown)
+            for column in raw.columns:
+                reasons.update(unknown.get(column, ()))
+            if row_unknown:
+                n_row_unknown += width
+                for reason in row_unknown:
+                    row_reasons[reason] += width
         return LineageStats(
             models=n_models,
             columns=n_cols,
@@ -233,12 +245,3 @@ class LineageGraph:
             cache_hits=self.cache_hits,
             cache_misses=self.cache_misses,
         )
-
-    def _is_resolved(self, edge: RawEdge, resolved_cols: Mapping[str, set[str]]) -> bool:
-        if edge.source_node is None:
-            return edge.kind != "unknown"  # a literal
-        upstream = resolved_cols.get(edge.source_node)
-        if upstream is None:  # a source, a seed, or a node outside the analysed set
-            node = self.manifest.get(edge.source_node)
-            return node is not None and node.resource_type in LEAF_TYPES
-        return edge.source_column in upstream

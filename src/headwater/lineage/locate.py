@@ -19,11 +19,14 @@ class Locator:
         self.dialect = dialect
         self._raw_index: dict[str, int] = {}
         for number, line in enumerate(raw.splitlines(), start=1):
-            self._raw_index.setdefault(_norm(line), number)
+            self._raw_index.setdefault(line.strip(), number)
         self._memo: dict[int, tuple[str, int | None, bool]] = {}
 
-    def locate(self, node: exp.Expr) -> tuple[str, int | None, bool]:
-        """(text, line, compiled): line is 1-based in the raw file, or in the compiled SQL if `compiled`."""
+    def locate(self, node: exp.Expr | str) -> tuple[str, int | None, bool]:
+        """(text, line, compiled): line is 1-based in the raw file, or in the compiled SQL if `compiled`.
+        A string is a column that `select *` expanded to: it has no line of its own."""
+        if isinstance(node, str):
+            return node, None, True
         key = id(node)
         found = self._memo.get(key)
         if found is None:
@@ -40,7 +43,7 @@ class Locator:
             return node.sql(self.dialect), first, True
         text_lines = [self.lines[i - 1].strip() for i in range(first, min(last, len(self.lines)) + 1)]
         text = " ".join(t for t in text_lines if t and not t.startswith("--")).rstrip(",").strip()
-        raw_line = self._raw_index.get(_norm(self.lines[first - 1]))
+        raw_line = self._raw_index.get(self.lines[first - 1].strip())
         if raw_line is not None:
             return text, raw_line, False
         return text, first, True
@@ -53,7 +56,3 @@ def _cheap_sql(node: exp.Expr) -> str:
         return ""
     text = f"{inner.table}.{inner.name}" if inner.table else inner.name
     return text if node.alias_or_name == inner.name else f"{text} AS {node.alias_or_name}"
-
-
-def _norm(line: str) -> str:
-    return " ".join(line.split()).lower()

@@ -7,6 +7,8 @@ run served entirely from the cache never imports sqlglot.
 
 from __future__ import annotations
 
+import csv
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from headwater.dbt.artifacts import Manifest, Node
@@ -20,30 +22,54 @@ Columns = tuple[tuple[str, str], ...]  # (name, data type or "")
 
 
 class SchemaBook:
+    """Columns per node. Priority: catalog.json; for models, the columns their own SQL produces (inferred
+    by lineage, when complete); a seed's CSV header; YAML-declared columns (often only the documented ones)."""
+
     def __init__(self, artifacts: Artifacts) -> None:
         self.manifest: Manifest = artifacts.manifest
         self.dialect = self.manifest.dialect
-        self.declared: dict[str, Columns] = {}  # from catalog or YAML
+        self.declared: dict[str, Columns] = {}  # from catalog, a seed's CSV header, or YAML
         self.inferred: dict[str, Columns] = {}  # from this run's lineage
         self.origin: dict[str, str] = {}
         catalog = artifacts.catalog
+        root = _project_root(artifacts)
         for node in (*self.manifest.sources.values(), *self.manifest.nodes.values()):
-            cat_cols = catalog.columns(node.unique_id) if catalog is not None else None
+            cat_cols = catalog.column_types(node.unique_id) if catalog is not None else None
+            header = _seed_header(root, node) if not cat_cols and node.resource_type == "seed" else None
             if cat_cols:
-                self.declared[node.unique_id] = tuple((c.name, c.data_type) for c in cat_cols)
+                self.declared[node.unique_id] = cat_cols
                 self.origin[node.unique_id] = "catalog"
+            elif header:
+                self.declared[node.unique_id] = header
+                self.origin[node.unique_id] = "csv"
             elif node.columns:
                 self.declared[node.unique_id] = tuple((c.name, c.data_type or "") for c in node.columns.values())
                 self.origin[node.unique_id] = "yaml"
         self._signatures: dict[str, str] = {}
+        self._names: dict[str, tuple[str, ...]] = {}
         self._schema: MappingSchema | None = None
         self._added: set[str] = set()
 
+    def from_catalog(self, node_id: str) -> bool:
+        return self.origin.get(node_id) in ("catalog", "csv")
+
     def columns(self, node_id: str) -> Columns | None:
-        return self.declared.get(node_id) or self.inferred.get(node_id)
+        if self.from_catalog(node_id):
+            return self.declared[node_id]
+        return self.inferred.get(node_id) or self.declared.get(node_id)
+
+    def column_names(self, node_id: str) -> tuple[str, ...] | None:
+        """Lower-cased column names, in order, or None when the node's columns are unknown."""
+        names = self._names.get(node_id)
+        if names is None:
+            cols = self.columns(node_id)
+            if cols is None:
+                return None
+            names = self._names[node_id] = tuple(dict.fromkeys(n.lower() for n, _ in cols))
+        return names
 
     def infer(self, node_id: str, names: tuple[str, ...]) -> None:
-        if node_id not in self.declared and names and "*" not in names:
+        if not self.from_catalog(node_id) and names and "*" not in names:
             self.inferred[node_id] = tuple((n, "") for n in names)
             self.origin[node_id] = "inferred"
 
@@ -65,10 +91,10 @@ class SchemaBook:
             self._schema = MappingSchema(dialect=self.dialect)
         for parent in parents:
             if parent not in self._added:
-                self._added.add(parent)
                 node = self.manifest.get(parent)
                 cols = self.columns(parent)
-                if node is not None and cols:
+                if node is not None and cols:  # not yet known: added once lineage has inferred them
+                    self._added.add(parent)
                     self._add(node, cols)
         return self._schema
 
@@ -86,3 +112,22 @@ class SchemaBook:
             # A relation of another nesting depth (schema.table among db.schema.table) cannot join the
             # schema; its columns are then unknown to qualify, and `select *` over it becomes UNKNOWN.
             pass
+
+
+def _project_root(artifacts: Artifacts) -> Path | None:
+    if artifacts.project_dir is not None:
+        return artifacts.project_dir
+    target = artifacts.target_path
+    return target.parent if target is not None else None
+
+
+def _seed_header(root: Path | None, node: Node) -> Columns | None:
+    """A seed's columns from the first line of its CSV, when the project is at hand."""
+    if root is None or not node.original_file_path.endswith(".csv"):
+        return None
+    try:
+        with (root / node.original_file_path).open(newline="", encoding="utf-8") as handle:
+            header = next(csv.reader(handle), None)
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return None
+    return tuple((name.strip(), "") for name in header if name.strip()) if header else None

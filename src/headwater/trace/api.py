@@ -152,7 +152,7 @@ def _validate_columns(ctx: Any, node: Any, check: Check) -> None:
         return
     known = set(ctx.lineage.columns_of(node.unique_id))
     relation = ctx.relation(node)
-    if relation is not None:
+    if relation is not None and not set(columns_of(check)) <= known:
         known |= set(ctx.warehouse.columns(*relation) or {})
     for column in columns_of(check):
         if known and column not in known:

@@ -222,6 +222,8 @@ def describe(check: Check) -> str:
     if isinstance(check, RowCount):
         return f"row_count between [{check.min_value}, {check.max_value}]"
     if isinstance(check, Freshness):
+        if check.as_of is not None and not check.max_age_seconds:
+            return f"freshness (max {check.column} >= {check.as_of:%Y-%m-%d %H:%M})"
         return f"freshness (max age {check.max_age_seconds / 3600:g} h)"
     if isinstance(check, Referential):
         return f"referential → {check.to_relation}.{check.to_column}"

@@ -13,6 +13,7 @@ from sqlglot.errors import SqlglotError
 
 from headwater.dbt import Artifacts, Node
 from headwater.lineage import LineageGraph
+from headwater.trace.measures import Outcome
 from headwater.trace.model import PathStep
 from headwater.warehouse import Warehouse
 
@@ -27,6 +28,7 @@ class Context:
     as_of: datetime | None = None
     path: list[PathStep] = field(default_factory=list)
     visited: set[tuple[str, str]] = field(default_factory=set)
+    outcomes: dict[tuple[str, str], Outcome] = field(default_factory=dict)  # (node, check) -> outcome
 
     @property
     def dialect(self) -> str:

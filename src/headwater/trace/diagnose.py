@@ -12,7 +12,7 @@ from headwater.dbt import Node
 from headwater.lineage import ColumnRef, Edge, EdgeKind
 from headwater.trace.checks import Between, Check, Freshness, InSet, NotNull, Schema, columns_of, describe
 from headwater.trace.context import Context
-from headwater.trace.instrument import ROWS, Classified, classify, miss_samples, relevant_joins, with_rows
+from headwater.trace.instrument import ROWS, Classified, classify, relevant_joins, with_rows
 from headwater.trace.local import locally, schema_origin, source_type_change
 from headwater.trace.measures import Outcome, failing_predicate
 from headwater.trace.model import CauseKind, Evidence, Mechanism, RootCause
@@ -73,11 +73,16 @@ def _key_values(classified: Classified) -> tuple[str, ...]:
 
 
 def _located(ctx: Context, node: Node, column: str, text: str, kind: EdgeKind | None = None) -> tuple[str, int | None]:
-    for edge in ctx.lineage.edges_into(ColumnRef(node.unique_id, column)):
-        located = edge.location is not None and edge.location.line and (kind is None or edge.kind == kind)
-        if located and edge.location is not None and (kind is not None or text.lower()[:20] in edge.expression.lower()):
-            return edge.location.file, edge.location.line
-    return ctx.where(node, text)
+    edges = [e for e in ctx.lineage.edges_into(ColumnRef(node.unique_id, column)) if e.location is not None and e.location.line]
+    for edge in edges:
+        if (kind is None or edge.kind == kind) and (kind is not None or text.lower()[:20] in edge.expression.lower()):
+            return edge.location.file, edge.location.line  # type: ignore[union-attr]
+    file, line = ctx.where(node, text)
+    if line is None:  # the value edge of the column says where its expression is written
+        value = next((e for e in edges if not e.kind.is_row_edge), None)
+        if value is not None and value.location is not None:
+            return value.location.file, value.location.line
+    return file, line
 
 
 def join_misses(
@@ -103,7 +108,8 @@ def join_miss(
     outcome: Outcome,
     share: float,
 ) -> RootCause:
-    samples, sql = miss_samples(ctx.warehouse, scope, join, check, ctx.label(node))
+    samples = list(classified.join_miss_samples.get(join.index, ()))
+    sql = classified.sql
     condition = join.on.sql(dialect=ctx.dialect) if join.on is not None else ""
     file, line = ctx.where(node, condition)
     driving, joined = join.pairs[0]
@@ -122,7 +128,7 @@ def join_miss(
         expression=condition,
         file=file,
         line=line,
-        evidence=Evidence(outcome.failing, rows, classified.failing, tuple(samples), sql, f"{keys:,} unmatched keys, e.g. {', '.join(samples[:3])}"),
+        evidence=Evidence(outcome.failing, rows, classified.failing, tuple(samples), sql, f"{keys:,} unmatched `{driving.name}` values (from {' to '.join(samples)})"),
         share=share,
         summary=summary,
         join_side=join.side,
@@ -164,7 +170,7 @@ def transformation(
     ctx: Context, node: Node, scope: Scope, edge: Edge | None, check: Check, rows: int, outcome: Outcome, share: float
 ) -> RootCause:
     text = edge.expression if edge is not None and edge.expression else scope.output.sql(dialect=ctx.dialect)
-    file, line = (edge.location.file, edge.location.line) if edge is not None and edge.location is not None and edge.location.line else ctx.where(node, text)
+    file, line = (edge.location.file, edge.location.line) if edge is not None and edge.location is not None and edge.location.line else _located(ctx, node, scope.column, text)
     where = f"{file}:{line}" if line else file
     return RootCause(
         kind=CauseKind.TRANSFORMATION,

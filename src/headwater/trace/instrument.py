@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlglot import exp
+from sqlglot.optimizer.eliminate_ctes import eliminate_ctes
 
 from headwater.trace.checks import Check, NotNull
 from headwater.trace.measures import failing_predicate
@@ -36,9 +37,9 @@ class Classified:
     join_miss: dict[int, int] = field(default_factory=dict)
     join_miss_keys: dict[int, int] = field(default_factory=dict)
     nulled: int = 0
-    samples: tuple[dict[str, Any], ...] = ()
+    join_miss_samples: dict[int, tuple[str, ...]] = field(default_factory=dict)
+    samples: tuple[dict[str, Any], ...] = ()  # the smallest and the largest failing values
     sql: str = ""
-    sample_sql: str = ""
 
 
 def _q(name: str) -> exp.Column:
@@ -77,7 +78,7 @@ def with_rows(scope: Scope, projections: dict[str, exp.Expr], outer: exp.Select,
     inner.set("with_", None)
     ctes.append(exp.CTE(this=inner, alias=exp.TableAlias(this=exp.to_identifier(ROWS, quoted=True))))
     outer.set("with_", exp.With(expressions=ctes))
-    return outer
+    return eliminate_ctes(outer)  # type: ignore[no-any-return]
 
 
 def classify(
@@ -104,10 +105,20 @@ def classify(
     for name, expression in (sample_columns or {}).items():
         projections.setdefault(f"hw_key_{name}", expression)
 
-    passing_rows = exp.or_(exp.not_(predicate.copy()), _is_null(exp.paren(predicate.copy())))
+    # One pass over the instrumented rows: every measure is conditioned on the failing predicate, so passing
+    # rows are counted in the same scan (no second reading of the model's joins).
+    failing = exp.paren(predicate.copy())
+
+    def among_failing(condition: exp.Expr) -> exp.Expr:
+        return exp.and_(failing.copy(), exp.paren(condition))
+
+    def failing_value(name: str) -> exp.Expr:
+        return exp.case().when(failing.copy(), _q(name)).else_(exp.Null())
+
+    passing_rows = exp.or_(exp.not_(failing.copy()), _is_null(failing.copy()))
     measures: list[exp.Expr] = [
-        exp.alias_(exp.Count(this=exp.Star()), "hw_failing", quoted=True),
-        exp.alias_(exp.Subquery(this=exp.select(exp.Count(this=exp.Star())).from_(ROWS).where(passing_rows.copy())), "hw_passing", quoted=True),
+        exp.alias_(_count_if(failing.copy()), "hw_failing", quoted=True),
+        exp.alias_(_count_if(passing_rows.copy()), "hw_passing", quoted=True),
     ]
     all_inputs_present = exp.and_(*[_not_null(_q(f"hw_in_{i}")) for i in range(len(inputs))]) if inputs else None
     # A row whose joined side is missing is the join's doing, not its input's: count it once, there.
@@ -121,38 +132,50 @@ def classify(
             bad = failing_predicate(check, value.copy())
         if bad is not None:
             bad = exp.and_(bad, matched.copy()) if matched is not None else bad
-            measures.append(exp.alias_(_count_if(bad), f"hw_bad_{i}", quoted=True))
-        if not isinstance(check, NotNull):
+            measures.append(exp.alias_(_count_if(among_failing(bad)), f"hw_bad_{i}", quoted=True))
+        if not isinstance(check, NotNull) and not translatable[i]:
+            # Through an expression: is the failing rows' input a value the passing rows never have?
             seen = exp.select(value.copy()).from_(ROWS).where(exp.and_(passing_rows.copy(), _not_null(value.copy())))
             new = exp.and_(_not_null(value.copy()), exp.not_(exp.In(this=value.copy(), query=exp.Subquery(this=seen))))
-            measures.append(exp.alias_(_count_if(new), f"hw_new_{i}", quoted=True))
+            measures.append(exp.alias_(_count_if(among_failing(new)), f"hw_new_{i}", quoted=True))
             low = exp.select(exp.func("min", value.copy())).from_(ROWS).where(passing_rows.copy())
             high = exp.select(exp.func("max", value.copy())).from_(ROWS).where(passing_rows.copy())
             outside = exp.or_(
                 exp.LT(this=value.copy(), expression=exp.Subquery(this=low)),
                 exp.GT(this=value.copy(), expression=exp.Subquery(this=high)),
             )
-            measures.append(exp.alias_(_count_if(outside), f"hw_outside_{i}", quoted=True))
+            measures.append(exp.alias_(_count_if(among_failing(outside)), f"hw_outside_{i}", quoted=True))
     for join in joins:
-        miss = _miss_condition(join)
+        miss = among_failing(_miss_condition(join))
         measures.append(exp.alias_(_count_if(miss), f"hw_miss_{join.index}", quoted=True))
         first_key = _q(f"hw_jd_{join.index}_0")
         keys = exp.Count(this=exp.Distinct(expressions=[exp.case().when(miss.copy(), first_key).else_(exp.Null())]))
         measures.append(exp.alias_(keys, f"hw_misskeys_{join.index}", quoted=True))
     if isinstance(check, NotNull) and all_inputs_present is not None:
-        measures.append(exp.alias_(_count_if(all_inputs_present), "hw_nulled", quoted=True))
-    outer = exp.select(*measures).from_(ROWS).where(predicate.copy())
+        measures.append(exp.alias_(_count_if(among_failing(all_inputs_present)), "hw_nulled", quoted=True))
+    # Samples ride along in the same scan: the smallest and largest value of each input, key and unmatched
+    # join key among the failing rows (a LIMIT query would scan the model's joins a second time).
+    sampled = [name for name in projections if name.startswith(("hw_in_", "hw_key_"))]
+    for name in sampled:
+        measures.append(exp.alias_(exp.func("min", failing_value(name)), f"hw_lo__{name}", quoted=True))
+        measures.append(exp.alias_(exp.func("max", failing_value(name)), f"hw_hi__{name}", quoted=True))
+    for join in joins:
+        unmatched = exp.case().when(among_failing(_miss_condition(join)), _q(f"hw_jd_{join.index}_0")).else_(exp.Null())
+        measures.append(exp.alias_(exp.func("min", unmatched), f"hw_mlo_{join.index}", quoted=True))
+        measures.append(exp.alias_(exp.func("max", unmatched.copy()), f"hw_mhi_{join.index}", quoted=True))
+    outer = exp.select(*measures).from_(ROWS)
     query = with_rows(scope, projections, outer)
     result = warehouse.query(query, purpose=f"instrumented {label}", relation=label)
     row = result.first()
 
-    sample_outer = exp.select(*[_q(name) for name in projections]).from_(ROWS).where(predicate.copy()).limit(5)
-    sample_query = with_rows(scope, projections, sample_outer)
-    samples = warehouse.query(sample_query, purpose=f"failing rows of {label}", relation=label)
-
     def ints(prefix: str) -> dict[int, int]:
-        return {int(k[len(prefix):]): int(v or 0) for k, v in row.items() if k.startswith(prefix)}
+        return {int(k[len(prefix):]): int(v or 0) for k, v in row.items() if k.startswith(prefix) and k[len(prefix):].isdigit()}
 
+    samples = tuple({name: row.get(f"hw_{end}__{name}") for name in sampled} for end in ("lo", "hi"))
+    miss_keys = {
+        join.index: tuple(dict.fromkeys(str(row[f"hw_{end}_{join.index}"]) for end in ("mlo", "mhi") if row.get(f"hw_{end}_{join.index}") is not None))
+        for join in joins
+    }
     return Classified(
         failing=int(row.get("hw_failing") or 0),
         passing=int(row.get("hw_passing") or 0),
@@ -161,10 +184,10 @@ def classify(
         input_outside=ints("hw_outside_"),
         join_miss=ints("hw_miss_"),
         join_miss_keys=ints("hw_misskeys_"),
+        join_miss_samples=miss_keys,
         nulled=int(row.get("hw_nulled") or 0),
-        samples=tuple(samples.records()),
+        samples=samples,
         sql=result.probe.sql,
-        sample_sql=samples.probe.sql,
     )
 
 
@@ -178,25 +201,3 @@ def _miss_condition(join: JoinInfo) -> exp.Expr:
             exp.and_(*[_not_null(_q(f"hw_jj_{join.index}_{k}")) for k in range(len(join.pairs))]),
         )
     return exp.and_(joined_null, driving_set)
-
-
-def miss_samples(warehouse: Warehouse, scope: Scope, join: JoinInfo, check: Check, label: str) -> tuple[list[str], str]:
-    """Up to 5 driving-side key values the join found no match for, and the probe's SQL."""
-    predicate = failing_predicate(check, _q("hw_out"))
-    projections: dict[str, exp.Expr] = {"hw_out": scope.output}
-    for k, (driving, joined) in enumerate(join.pairs):
-        projections[f"hw_jd_{join.index}_{k}"] = driving
-        projections[f"hw_jj_{join.index}_{k}"] = joined
-    condition = _miss_condition(join)
-    if predicate is not None:
-        condition = exp.and_(predicate, condition)
-    outer = (
-        exp.select(_q(f"hw_jd_{join.index}_0"))
-        .distinct()
-        .from_(ROWS)
-        .where(condition)
-        .order_by(_q(f"hw_jd_{join.index}_0"))
-        .limit(5)
-    )
-    result = warehouse.query(with_rows(scope, projections, outer), purpose=f"unmatched keys of {label}", relation=label)
-    return [str(r[0]) for r in result.rows], result.probe.sql

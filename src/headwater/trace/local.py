@@ -9,8 +9,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-Walk = Callable[..., list["RootCause"]]
-
 from sqlglot import exp
 
 from headwater.dbt import Node
@@ -30,9 +28,11 @@ from headwater.trace.context import Context
 from headwater.trace.instrument import ROWS, with_rows
 from headwater.trace.measures import Outcome
 from headwater.trace.model import CauseKind, Evidence, Mechanism, PathStep, RootCause
-from headwater.trace.scope import Scope, locate
+from headwater.trace.scope import Scope, locate, without_self_filters
 from headwater.trace.types import same_type
 from headwater.warehouse import ProbeError
+
+Walk = Callable[..., list[RootCause]]
 
 
 def _q(name: str) -> exp.Column:
@@ -49,6 +49,8 @@ def _cause(ctx: Context, node: Node, column: str, mechanism: Mechanism, text: st
 def locally(ctx: Context, node: Node, check: Check, outcome: Outcome, share: float, walk: Walk | None = None) -> list[RootCause]:
     """The check fails here and its upstream columns pass: what in this model makes it fail?"""
     scope = locate(node.compiled_code or "", ctx.dialect, columns_of(check)[0]) if columns_of(check) else None
+    if scope is not None and node.materialized == "incremental" and node.identifier:
+        scope = without_self_filters(scope, node.identifier)
     try:
         if isinstance(check, Unique) and scope is not None:
             found = fan_out(ctx, node, scope, check, outcome, share)

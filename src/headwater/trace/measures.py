@@ -125,8 +125,9 @@ def _judge(check: Check, row: dict[str, Any], key: str, total: int, as_of: datet
         if latest is None:
             return True, total, "no rows with a value"
         latest_dt = latest if isinstance(latest, datetime) else datetime.fromisoformat(str(latest))
-        lag_h = (reference - latest_dt.replace(tzinfo=None)).total_seconds() / 3600
-        return latest_dt.replace(tzinfo=None) < limit, 0, f"latest {latest_dt:%Y-%m-%d %H:%M}, {lag_h:.1f} h old"
+        lag_h = (limit - latest_dt.replace(tzinfo=None)).total_seconds() / 3600
+        state = f"{lag_h:.1f} h older than allowed" if lag_h > 0 else "fresh"
+        return latest_dt.replace(tzinfo=None) < limit, 0, f"latest {latest_dt:%Y-%m-%d %H:%M}, {state}"
     if isinstance(check, DistinctContains):
         missing = [v for i, v in enumerate(check.values) if not row[f"{key}_m{i}"]]
         extra = int(row.get(f"{key}_x") or 0)

@@ -7,7 +7,7 @@ Pure sqlglot; no warehouse access. Wrapper scopes (`select * from final`) are fo
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import sqlglot
 from sqlglot import exp
@@ -58,9 +58,39 @@ class Scope:
             select.set(arg, None)
         if not keep_where:
             select.set("where", None)
+        _prune_left_joins(select)
         if self.with_ is not None:
             select.set("with_", self.with_.copy())
         return select
+
+
+def _prune_left_joins(select: exp.Select) -> None:
+    """Drop LEFT JOINs nothing in the instrumented SELECT reads (an aggregate CTE joined for other columns
+    can cost more than the whole probe). A LEFT JOIN keeps every row on its left, so the rows and values of
+    the remaining columns are unchanged unless it fanned out, which the `unique` checks report on their own."""
+    referenced = {c.table.lower() for e in select.expressions for c in e.find_all(exp.Column) if c.table}
+    where = select.args.get("where")
+    if where is not None:
+        referenced |= {c.table.lower() for c in where.find_all(exp.Column) if c.table}
+    kept: list[exp.Join] = []
+    for join in reversed(select.args.get("joins") or []):
+        alias = join.this.alias_or_name.lower()
+        if (join.side or "").lower() == "left" and alias not in referenced:
+            continue
+        kept.append(join)
+        referenced |= {c.table.lower() for c in join.find_all(exp.Column) if c.table}
+    select.set("joins", list(reversed(kept)) or None)
+
+
+def without_self_filters(scope: Scope, identifier: str) -> Scope:
+    """An incremental model's compiled SQL filters on its own table (`where ts > (select max(ts) from
+    {{ this }})`): re-run as is it sees only the last increment. Drop those conjuncts."""
+    keep = [f for f in scope.filters if not any(t.name.lower() == identifier.lower() for t in f.find_all(exp.Table))]
+    if len(keep) == len(scope.filters):
+        return scope
+    select = scope.select.copy()
+    select.set("where", exp.Where(this=exp.and_(*keep)) if keep else None)
+    return replace(scope, select=select, filters=tuple(keep))
 
 
 def _projection(select: exp.Select, column: str) -> exp.Expr | None:

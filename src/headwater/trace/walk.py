@@ -23,9 +23,10 @@ from headwater.trace.checks import (
     rename,
 )
 from headwater.trace.context import Context
+from headwater.trace.instrument import relevant_joins
 from headwater.trace.measures import Outcome, evaluate, failing_predicate
 from headwater.trace.model import CauseKind, Mechanism, PathStep, RootCause
-from headwater.trace.scope import locate
+from headwater.trace.scope import locate, without_self_filters
 
 TRANSLATABLE = frozenset({EdgeKind.PASSTHROUGH, EdgeKind.RENAME, EdgeKind.CAST})
 MAX_DEPTH = 30
@@ -51,6 +52,9 @@ def record(ctx: Context, node: Node, check: Check, outcome: Outcome, via: str) -
 
 def check_at(ctx: Context, node: Node, check: Check, via: str) -> Outcome:
     """Evaluate `check` on a node's relation (or compiled SQL, for ephemeral models) and record it."""
+    key = (node.unique_id, repr(check))
+    if key in ctx.outcomes:
+        return ctx.outcomes[key]
     source = ctx.source(node)
     if source is None:
         outcome = Outcome(check, None, error=f"{node.name} has no relation to query")
@@ -59,6 +63,7 @@ def check_at(ctx: Context, node: Node, check: Check, via: str) -> Outcome:
             ctx.warehouse, source, [check], ctx.label(node), ctx.as_of, ctx.resolve, ctx.relation(node)
         )[0]
     record(ctx, node, check, outcome, via)
+    ctx.outcomes[key] = outcome
     return outcome
 
 
@@ -88,6 +93,13 @@ def walk(ctx: Context, node: Node, check: Check, outcome: Outcome, share: float 
     return table_walk(ctx, node, check, outcome, share, depth)
 
 
+def _unknown_reason(ctx: Context, node: Node, column: str) -> str:
+    for edge in ctx.lineage.edges_into(ColumnRef(node.unique_id, column)):
+        if edge.kind == EdgeKind.UNKNOWN and edge.reason:
+            return f"lineage of {node.name}.{column} is unknown: {edge.reason}"
+    return ""
+
+
 def _missing_column(error: str) -> bool:
     text = error.lower()
     return "not found" in text or "does not exist" in text or "no such column" in text
@@ -102,10 +114,22 @@ def row_walk(
     scope = locate(node.compiled_code, ctx.dialect, check.column)
     if scope is None or scope.grouped:
         return None
+    if node.materialized == "incremental" and node.identifier:
+        scope = without_self_filters(scope, node.identifier)
     edges = [e for e in value_edges(ctx, node, check.column) if e.source is not None]
     inputs = scope.inputs()
     bound: list[Edge | None] = [diagnose.bind(column, edges, len(inputs)) for column in inputs]
     translatable = [e is not None and e.kind in TRANSLATABLE for e in bound]
+    simple = len(bound) == 1 and translatable[0] and not relevant_joins(scope)
+    if simple and bound[0] is not None and bound[0].source is not None:
+        # One input through passthrough/rename/cast and no outer join feeding it: translating the check
+        # says as much as instrumenting would. Instrument only if the parent explains less than all of it.
+        source = bound[0].source
+        derived = rename(check, {check.column: source.column})
+        parent = ctx.node(source.node)
+        parent_outcome = check_at(ctx, parent, derived, bound[0].kind.value)
+        if parent_outcome.failed and (parent_outcome.failing or 0) >= (outcome.failing or 0):
+            return walk(ctx, parent, derived, parent_outcome, share, depth + 1)
     classified = diagnose.classify_safely(ctx, node, scope, check, translatable)
     if classified is None:
         return None
@@ -125,18 +149,22 @@ def row_walk(
     for i in range(len(inputs)):
         edge = bound[i]
         bad = classified.input_bad.get(i, 0)
-        derived: Check | None = None
+        carried: Check | None = None
         if edge is not None and edge.source is not None:
             if isinstance(check, NotNull) or translatable[i]:
-                derived = rename(check, {check.column: edge.source.column}) if bad else None
+                carried = rename(check, {check.column: edge.source.column}) if bad else None
             else:
-                derived, bad = diagnose.derived_input_check(ctx, scope, check, classified, i, edge.source.column)
-        if not bad or derived is None or edge is None or edge.source is None:
+                carried, bad = diagnose.derived_input_check(ctx, scope, check, classified, i, edge.source.column)
+        if bad and (edge is None or edge.source is None):
+            reason = _unknown_reason(ctx, node, check.column) or f"lineage names no upstream column for `{inputs[i].sql()}`"
+            causes.append(diagnose.unknown(ctx, node, check, outcome, reason, scale * bad))
+            continue
+        if not bad or carried is None or edge is None or edge.source is None:
             continue
         parent = ctx.node(edge.source.node)
-        parent_outcome = check_at(ctx, parent, derived, edge.kind.value)
+        parent_outcome = check_at(ctx, parent, carried, edge.kind.value)
         if parent_outcome.failed:
-            causes += walk(ctx, parent, derived, parent_outcome, scale * bad, depth + 1)
+            causes += walk(ctx, parent, carried, parent_outcome, scale * bad, depth + 1)
         else:
             causes.append(diagnose.transformation(ctx, node, scope, edge, check, bad, outcome, scale * bad))
     explained = sum(classified.join_miss.get(j.index, 0) for j in scope.joins) + sum(
@@ -165,6 +193,7 @@ def table_walk(ctx: Context, node: Node, check: Check, outcome: Outcome, share: 
                 by_parent[edge.source.node][column] = edge
     causes: list[RootCause] = []
     any_parent_checked = False
+    errors: list[str] = []
     for parent_id, mapped in by_parent.items():
         if set(mapped) != set(columns):
             continue  # a multi-column check whose columns come from different parents
@@ -175,8 +204,12 @@ def table_walk(ctx: Context, node: Node, check: Check, outcome: Outcome, share: 
         any_parent_checked = True
         if parent_outcome.failed:
             causes += walk(ctx, parent, derived, parent_outcome, share, depth + 1)
+        elif parent_outcome.failed is None:
+            errors.append(f"the check could not run on {parent.name}: {parent_outcome.error}")
     if causes:
         return causes
+    if errors:  # never blame this node while an input could not be examined
+        return [diagnose.unknown(ctx, node, check, outcome, errors[0], share)]
     if not any_parent_checked and unknown:
         return [diagnose.unknown(ctx, node, check, outcome, unknown[0].reason, share)]
     return diagnose.locally(ctx, node, check, outcome, share, walk)

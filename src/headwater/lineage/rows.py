@@ -1,0 +1,115 @@
+"""Row lineage inside one model: the columns that decide WHICH rows reach the output.
+
+JOIN ON/USING keys, WHERE, HAVING and QUALIFY columns and GROUP BY keys of every scope the root reads
+rows from (CTEs, derived tables, UNION branches, subqueries), resolved to their leaf columns like values.
+An ephemeral model's CTE is not entered: its filters belong to the ephemeral node.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from sqlglot import exp
+from sqlglot.optimizer.scope import Scope
+
+from headwater.lineage.compact import RawEdge
+from headwater.lineage.values import (
+    EPHEMERAL_PREFIX,
+    Context,
+    Leaf,
+    cte_name_of,
+    is_recursive_anchor,
+    parts_of,
+    resolve_column,
+    resolve_in_source,
+    resolve_scope,
+    scope_of,
+    source_columns,
+)
+
+
+def row_edges(ctx: Context, root: Scope) -> Iterator[RawEdge]:
+    seen_scopes: set[int] = set()
+    seen_edges: set[tuple[str | None, str | None, str, str]] = set()
+    stack = [root]
+    while stack:
+        scope = stack.pop()
+        if id(scope) in seen_scopes:
+            continue
+        seen_scopes.add(id(scope))
+        for edge in _scope_row_edges(ctx, scope):
+            key = (edge.source_node, edge.source_column, edge.kind, edge.expression)
+            if key not in seen_edges:
+                seen_edges.add(key)
+                yield edge
+        stack.extend(scope.set_operation_scopes)
+        stack.extend(scope.subquery_scopes)
+        if isinstance(scope.expression, exp.Select):
+            for _, source in scope.selected_sources.values():
+                if (
+                    isinstance(source, Scope)
+                    and not is_recursive_anchor(source)
+                    and not (cte_name_of(source) or "").lower().startswith(EPHEMERAL_PREFIX)
+                ):
+                    stack.append(source)
+
+
+def _scope_row_edges(ctx: Context, scope: Scope) -> Iterator[RawEdge]:
+    select = scope.expression
+    if not isinstance(select, exp.Select):
+        return
+    for join in select.args.get("joins") or ():
+        side = (join.side or join.kind or "inner").lower()
+        on = join.args.get("on")
+        if on is not None:
+            yield from _condition_edges(ctx, scope, on, "join", side)
+        using = join.args.get("using")
+        if using:
+            yield from _using_edges(ctx, scope, join, using, side)
+    for arg, kind in (("where", "filter"), ("having", "filter"), ("qualify", "filter")):
+        clause = select.args.get(arg)
+        if clause is not None:
+            yield from _condition_edges(ctx, scope, clause.this, kind, "")
+    group = select.args.get("group")
+    if group is not None:
+        outputs = list(resolve_scope(ctx, scope).values())
+        for key in group.expressions:
+            if isinstance(key, exp.Literal) and key.is_int and 0 < int(key.name) <= len(outputs):
+                # GROUP BY 2: the key is the second projection
+                text, line, compiled = ctx.locator.locate(key.parent or key)
+                yield from _edges_from_leaves(outputs[int(key.name) - 1], "group", "", text, line, compiled)
+            else:
+                yield from _condition_edges(ctx, scope, key, "group", "")
+
+
+def _using_edges(ctx: Context, scope: Scope, join: exp.Join, using: list[exp.Expr], side: str) -> Iterator[RawEdge]:
+    text, line, compiled = ctx.locator.locate(join)
+    for identifier in using:
+        name = identifier.name.lower()
+        for _, source in scope.selected_sources.values():
+            names = source_columns(ctx, source)
+            if names is None or name in names:
+                leaves = resolve_in_source(ctx, source, name)
+                yield from _edges_from_leaves(leaves, "join", side, text, line, compiled)
+
+
+def _condition_edges(ctx: Context, scope: Scope, condition: exp.Expr, kind: str, side: str) -> Iterator[RawEdge]:
+    text, line, compiled = ctx.locator.locate(condition)
+    parts = parts_of(condition)
+    for column in parts.columns:
+        yield from _edges_from_leaves(resolve_column(ctx, scope, column), kind, side, text, line, compiled)
+    for sub in parts.subqueries:
+        sub_scope = scope_of(scope, sub)
+        if sub_scope is not None:
+            for leaves in resolve_scope(ctx, sub_scope).values():
+                yield from _edges_from_leaves([x for x in leaves if not x.reason], kind, side, text, line, compiled)
+
+
+def _edges_from_leaves(
+    leaves: list[Leaf], kind: str, side: str, text: str, line: int | None, compiled: bool
+) -> Iterator[RawEdge]:
+    for leaf in leaves:
+        if leaf.reason:
+            yield RawEdge("", "unknown", None, None, text, line, compiled, leaf.reason)
+        elif leaf.node is not None:
+            yield RawEdge("", kind, leaf.node, leaf.column, text, line, compiled, "", side)

@@ -1,0 +1,145 @@
+"""`attach` on an existing checkpoint keeps what was there; a saved context reloads in a fresh process and
+runs headwater's expectations and actions (the gate raises, the tracer writes its reports)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+
+import great_expectations as gx
+import pytest
+from great_expectations.checkpoint.actions import UpdateDataDocsAction
+
+from headwater.errors import ConfigError
+from headwater.example.build import database_path
+from headwater.gx.attach import attach
+from headwater.gx.checkpoint import close_datasources, ensure_context
+from headwater.gx.datasource import duckdb_url
+from tests.conftest import copy_built
+
+REPO = Path(__file__).resolve().parents[2]
+SUITES = REPO / "expectations" / "gx" / "expectations"
+
+pytestmark = pytest.mark.slow
+
+RUN = """
+import sys
+import great_expectations as gx
+import headwater.gx
+from headwater.gx.actions import ContractGateError
+context = gx.get_context(mode="file", project_root_dir=sys.argv[1])
+try:
+    result = context.checkpoints.get("marts").run()
+except ContractGateError as err:
+    print("GATED", len(err.failures), sorted({f.suite for f in err.failures}))
+    raise SystemExit(1)
+print("SUCCESS" if result.success else "FAILED")
+"""
+
+
+def run_in_fresh_process(root: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(RUN), str(root)], capture_output=True, text=True, timeout=600
+    )
+
+
+@pytest.fixture(scope="module")
+def context_root(example_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A context whose marts checkpoint already has an action of its own (data docs)."""
+    root = tmp_path_factory.mktemp("ctx") / "expectations"
+    shutil.copytree(SUITES, root / "gx" / "expectations")
+    context = ensure_context(root, database_path(example_template))
+    checkpoint = context.checkpoints.get("marts")
+    checkpoint.actions.append(UpdateDataDocsAction(name="docs"))
+    context.checkpoints.add_or_update(checkpoint)
+    close_datasources(context)
+    return root
+
+
+def test_attach_keeps_existing_and_is_idempotent(context_root: Path, tmp_path: Path) -> None:
+    path = context_root / "gx" / "checkpoints" / "marts.json"
+    before = json.loads(path.read_text())
+    trace = {"project_dir": str(tmp_path), "report_dir": str(tmp_path / "reports")}
+    result = attach(context_root, "marts", trace=trace, gate={})
+    assert result.changed and result.backup is not None
+    assert json.loads(result.backup.read_text()) == before
+    after = json.loads(path.read_text())
+    assert [a["type"] for a in after["actions"]] == [
+        "update_data_docs", "headwater_trace_root_cause", "headwater_contract_gate"
+    ]  # fmt: skip
+    assert after["validation_definitions"] == before["validation_definitions"]
+    assert after["id"] == before["id"]
+    again = attach(context_root, "marts", trace=trace, gate={})
+    assert not again.changed and again.backup is None
+    assert json.loads(path.read_text()) == after
+
+
+def test_attach_refuses_what_does_not_exist(context_root: Path, tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="Did you mean 'marts'"):
+        attach(context_root, "mart", gate={})
+    with pytest.raises(ConfigError, match="no GX file context"):
+        attach(tmp_path, "marts", gate={})
+    with pytest.raises(ConfigError, match="no validation definition validates suite"):
+        attach(context_root, "marts", suites=["nope"])
+
+
+def test_reloaded_context_runs_expectations_and_actions(
+    context_root: Path, example_template: Path, faulted_example: Callable[[str], Path], tmp_path: Path
+) -> None:
+    project = copy_built(faulted_example("null_customer_email"), tmp_path / "project")
+    reports = tmp_path / "reports"
+    trace = {
+        "project_dir": str(project),
+        "warehouse": duckdb_url(database_path(project)),
+        "report_dir": str(reports),
+    }
+    attach(context_root, "marts", trace=trace, gate={})
+
+    clean = run_in_fresh_process(context_root)
+    assert clean.returncode == 0, clean.stderr[-3000:]
+    assert clean.stdout.strip().endswith("SUCCESS")
+    assert not reports.exists()  # nothing failed: nothing traced
+
+    close_datasources(ensure_context(context_root, database_path(project)))  # re-point at the faulted copy
+    broken = run_in_fresh_process(context_root)
+    assert broken.returncode == 1, broken.stderr[-3000:]
+    assert "GATED" in broken.stdout and "dim_customers" in broken.stdout
+    written = sorted(p.name for p in reports.iterdir())
+    assert any(name.endswith("-validation.json") for name in written)
+    assert any(name.endswith("-trace.json") for name in written), written
+    traced = json.loads(next(reports.glob("*-trace.json")).read_text())
+    assert traced["failures"], traced
+
+
+def test_headwater_cli_and_lineage_do_not_import_gx() -> None:
+    script = (
+        "import sys, headwater, headwater.cli, headwater.lineage, headwater.trace, headwater.contracts;"
+        " headwater.cli._register_commands();"
+        " print('great_expectations' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "False"
+
+
+def test_gx_registry_knows_headwater_types() -> None:
+    from great_expectations.checkpoint.actions import _VALIDATION_ACTION_REGISTRY
+    from great_expectations.expectations.registry import get_expectation_impl
+
+    import headwater.gx  # noqa: F401
+
+    for name in (
+        "expect_table_schema_to_match_contract",
+        "expect_column_distribution_to_match_baseline",
+        "expect_table_to_be_fresh",
+        "expect_column_most_common_value_share_to_be_below",
+        "expect_column_values_to_exist_in_table",
+    ):
+        assert get_expectation_impl(name).__module__ == "headwater.gx.expectations"
+    assert _VALIDATION_ACTION_REGISTRY.get("headwater_contract_gate").__name__ == "ContractGateAction"
+    assert "duckdb" in gx.get_context(mode="ephemeral").data_sources.type_lookup.type_names()
