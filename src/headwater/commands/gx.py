@@ -102,9 +102,17 @@ def run_command(
     ] = "marts",
 ) -> None:
     """Run a checkpoint over every suite of the context; exit 1 when an expectation fails."""
+    from headwater.gx.actions import ContractGateError
     from headwater.gx.checkpoint import run_marts_checkpoint
 
-    outcome = run_marts_checkpoint(context_root, duckdb, checkpoint)
+    try:
+        outcome = run_marts_checkpoint(context_root, duckdb, checkpoint)
+    except ContractGateError as gated:  # the checkpoint's gate action stopped the run: show why, then fail
+        for failure in gated.failures:
+            typer.echo(
+                f"  GATED {failure.suite}: {failure.expectation_type} {failure.column or ''}: {failure.observed}"
+            )
+        raise
     typer.echo(
         f"{outcome.checkpoint}: {outcome.evaluated - len(outcome.failures)}/{outcome.evaluated} expectations passed"
     )

@@ -131,7 +131,8 @@ def run_tracer(raw: dict[str, Any], action: TraceRootCauseAction, stem: Path) ->
     paths = []
     for fmt in action.formats:
         path = stem.with_suffix("." + ("txt" if fmt == "text" else fmt))
-        path.write_text(render_trace(result, fmt))
+        text = render_trace(result, fmt)
+        path.write_text(text if text.endswith("\n") else text + "\n")
         paths.append(str(path))
     verdicts = []
     for failure in result.failures:

@@ -1,9 +1,9 @@
 """Where an expression is written: its text and line, in the model's raw SQL when found, else compiled.
 
 sqlglot keeps token positions (line, start, end) on identifiers only. The text of an expression is taken as
-the whole compiled lines its identifiers span (dbt models put one projection or condition per line), so it
-reads as the author wrote it; `expression.sql()` is the fallback for nodes without positions (a `*` that
-qualify expanded). The raw (Jinja) file is then searched for the first of those lines.
+the whole compiled lines its identifiers span (dbt models put one projection or condition per line; at most
+MAX_LINES), so it reads as the author wrote it and costs no SQL generation; `expression.sql()` is the
+fallback for the rare node without positions. The raw (Jinja) file is then searched for the first line.
 """
 
 from __future__ import annotations
@@ -39,10 +39,13 @@ class Locator:
         if not lines:
             return _cheap_sql(node) or node.sql(self.dialect), None, True
         first, last = min(lines), max(lines)
-        if last - first >= MAX_LINES or first > len(self.lines):
+        if first > len(self.lines):
             return node.sql(self.dialect), first, True
-        text_lines = [self.lines[i - 1].strip() for i in range(first, min(last, len(self.lines)) + 1)]
+        end = min(last, first + MAX_LINES - 1, len(self.lines))
+        text_lines = [self.lines[i - 1].strip() for i in range(first, end + 1)]
         text = " ".join(t for t in text_lines if t and not t.startswith("--")).rstrip(",").strip()
+        if end < last:
+            text += " ..."  # a long CASE: its first lines say what it is; the line number finds the rest
         raw_line = self._raw_index.get(self.lines[first - 1].strip())
         if raw_line is not None:
             return text, raw_line, False
@@ -50,7 +53,10 @@ class Locator:
 
 
 def _cheap_sql(node: exp.Expr) -> str:
-    """Text of a column that qualify created when it expanded `*` (no positions): `t.c` or `t.c AS a`."""
+    """Text of nodes without positions, without the generator: a column that qualify made when it
+    expanded `*` (`t.c`, `t.c AS a`) and `GROUP BY 1, 2`."""
+    if isinstance(node, exp.Group) and all(isinstance(k, exp.Literal) for k in node.expressions):
+        return "group by " + ", ".join(k.name for k in node.expressions)  # GROUP BY 1, 2
     inner = node.this if isinstance(node, exp.Alias) else node
     if not isinstance(inner, exp.Column):
         return ""

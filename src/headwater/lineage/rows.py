@@ -18,13 +18,13 @@ from headwater.lineage.values import (
     Context,
     Leaf,
     cte_name_of,
+    has_column,
     is_recursive_anchor,
     parts_of,
     resolve_column,
     resolve_in_source,
     resolve_scope,
     scope_of,
-    source_columns,
 )
 
 
@@ -87,8 +87,7 @@ def _using_edges(ctx: Context, scope: Scope, join: exp.Join, using: list[exp.Exp
     for identifier in using:
         name = identifier.name.lower()
         for _, source in scope.selected_sources.values():
-            names = source_columns(ctx, source)
-            if names is None or name in names:
+            if has_column(ctx, source, name) is not False:
                 leaves = resolve_in_source(ctx, source, name)
                 yield from _edges_from_leaves(leaves, "join", side, text, line, compiled)
 

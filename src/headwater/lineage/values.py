@@ -55,6 +55,27 @@ class Context:
     stars: dict[int, list[exp.Expr]] = field(default_factory=dict)
     partial: dict[int, dict[str, list[Leaf]]] = field(default_factory=dict)
     _sources: dict[int, dict[str, Source]] = field(default_factory=dict)
+    _tables: dict[int, str | None] = field(default_factory=dict)
+    _colsets: dict[int, frozenset[str]] = field(default_factory=dict)
+    _ephemeral: dict[int, str | None] = field(default_factory=dict)
+
+    def table_uid(self, table: exp.Table) -> str | None:
+        """The node a table reference reads (memoised per reference: `*` expansion asks once per column)."""
+        key = id(table)
+        if key not in self._tables:
+            self._tables[key] = self.resolve_table(table)
+        return self._tables[key]
+
+    def ephemeral_uid(self, scope: Scope) -> str | None:
+        """The ephemeral model a `__dbt__cte__<name>` CTE stands for, else None."""
+        key = id(scope)
+        if key not in self._ephemeral:
+            name = cte_name_of(scope)
+            found = None
+            if name is not None and name.lower().startswith(EPHEMERAL_PREFIX):
+                found = self.resolve_ephemeral(name[len(EPHEMERAL_PREFIX) :])
+            self._ephemeral[key] = found
+        return self._ephemeral[key]
 
     def sources(self, scope: Scope) -> dict[str, Source]:
         """The scope's sources by lower-cased alias (aliases compare case-insensitively)."""
@@ -146,12 +167,24 @@ def _expand_star(ctx: Context, scope: Scope, star: exp.Expr, result: dict[str, l
     return True
 
 
+def has_column(ctx: Context, source: Source, name: str) -> bool | None:
+    """Whether a source has the column; None when its columns are not known."""
+    key = id(source)
+    names = ctx._colsets.get(key)
+    if names is None:
+        columns = source_columns(ctx, source)
+        if columns is None:
+            return None
+        names = ctx._colsets[key] = frozenset(columns)
+    return name in names
+
+
 def source_columns(ctx: Context, source: Source) -> tuple[str, ...] | None:
     """Lower-cased column names of a FROM/JOIN source, or None when they are not known."""
     if isinstance(source, exp.Table):
         if not isinstance(source.this, exp.Identifier):
             return None
-        uid = ctx.resolve_table(source)
+        uid = ctx.table_uid(source)
         return ctx.table_columns(uid) if uid is not None else None
     if source.is_udtf or is_recursive_anchor(source):
         return None
@@ -297,10 +330,10 @@ def _resolve_unqualified(ctx: Context, scope: Scope, column: exp.Column, name: s
     """Which source an unqualified column comes from, as qualify would decide it."""
     unknown_sources: list[Source] = []
     for _, source in scope.selected_sources.values():
-        names = source_columns(ctx, source)
-        if names is None:
+        found = has_column(ctx, source, name)
+        if found is None:
             unknown_sources.append(source)
-        elif name in names:
+        elif found:
             return resolve_in_source(ctx, source, name, column)
     partial = ctx.partial.get(id(scope))
     if partial is not None and name in partial:
@@ -325,20 +358,18 @@ def resolve_in_source(ctx: Context, source: Source, name: str, column: exp.Colum
     if isinstance(source, exp.Table):
         if not isinstance(source.this, exp.Identifier):
             return [unknown(f"table function: {source.sql(ctx.dialect)[:80]} is not analysed")]
-        uid = ctx.resolve_table(source)
+        uid = ctx.table_uid(source)
         if uid is None:
             return [unknown(f"unknown relation: {'.'.join(p.name for p in source.parts)} is not a node of the manifest")]
         return [Leaf(uid, name)]
     if source.is_udtf:
         shown = column.sql(ctx.dialect) if column is not None else name
         return [unknown(f"unnest/lateral: {shown} comes from an UNNEST/LATERAL, which is not analysed")]
+    uid = ctx.ephemeral_uid(source)
+    if uid is not None:
+        return [Leaf(uid, name)]
     if is_recursive_anchor(source):
         return []  # WITH RECURSIVE: the recursive branch adds no lineage beyond the anchor branch
-    cte_name = cte_name_of(source)
-    if cte_name is not None and cte_name.lower().startswith(EPHEMERAL_PREFIX):
-        uid = ctx.resolve_ephemeral(cte_name[len(EPHEMERAL_PREFIX) :])
-        if uid is not None:
-            return [Leaf(uid, name)]
     outputs = resolve_scope(ctx, source)
     if name in outputs:
         return outputs[name]

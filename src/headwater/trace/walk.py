@@ -14,7 +14,9 @@ from headwater.lineage import ColumnRef, Edge, EdgeKind
 from headwater.trace import diagnose
 from headwater.trace.checks import (
     Check,
+    Drift,
     Freshness,
+    McvShare,
     NotNull,
     Schema,
     Untraceable,
@@ -91,6 +93,11 @@ def walk(ctx: Context, node: Node, check: Check, outcome: Outcome, share: float 
         if causes is not None:
             return causes
     return table_walk(ctx, node, check, outcome, share, depth)
+
+
+def _reshapes_rows(ctx: Context, node: Node, columns: tuple[str, ...]) -> bool:
+    edges = ctx.lineage.edges_into(ColumnRef(node.unique_id, columns[0])) if columns else ()
+    return any(e.kind in (EdgeKind.JOIN, EdgeKind.GROUP) for e in edges)
 
 
 def _unknown_reason(ctx: Context, node: Node, column: str) -> str:
@@ -183,6 +190,9 @@ def row_walk(
 def table_walk(ctx: Context, node: Node, check: Check, outcome: Outcome, share: float, depth: int) -> list[RootCause]:
     """Translate the check along passthrough/rename/cast edges; go up where it fails, else diagnose here."""
     columns = columns_of(check)
+    if isinstance(check, Drift | McvShare) and _reshapes_rows(ctx, node, columns):
+        # A distribution is not carried through a join or a GROUP BY: the shares upstream are of other rows.
+        return diagnose.locally(ctx, node, check, outcome, share, walk)
     by_parent: dict[str, dict[str, Edge]] = defaultdict(dict)
     unknown: list[Edge] = []
     for column in columns:
