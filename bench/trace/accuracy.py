@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -37,42 +38,49 @@ from headwater.trace import trace  # noqa: E402
 OUT = REPO / "bench" / "out"
 
 
-def minimal_scans(database: Path, sqls: list[str]) -> float:
-    with duckdb.connect(str(database), read_only=True) as con:
-        for sql in sqls:  # warm-up: same page cache for both measurements
-            con.execute(sql).fetchall()
-        started = time.perf_counter()
-        for sql in sqls:
-            con.execute(sql).fetchall()
-        return time.perf_counter() - started
+REPEAT = 5  # medians of 5, trace and minimal scans interleaved so that load on the machine hits both alike
+
+
+def _scan(con: duckdb.DuckDBPyConnection, sqls: list[str]) -> float:
+    started = time.perf_counter()
+    for sql in sqls:
+        con.execute(sql).fetchall()
+    return time.perf_counter() - started
 
 
 def measure(project: Path, fault_id: str) -> dict[str, Any]:
     fault = FAULTS[fault_id]
     raw = validation_result(fault)
-    trace(raw, project_dir=project)  # warm: lineage cache written, page cache loaded
-    started = time.perf_counter()
-    result = trace(raw, project_dir=project)
-    wall = time.perf_counter() - started
+    result = trace(raw, project_dir=project)  # warm: lineage cache written, page cache loaded
     (failure,) = result.failures
     top = failure.top
-    got = (top.node, top.column, top.mechanism.value) if top else ("", "", failure.verdict.value)
-    ok = bool(top) and got[0] == fault.truth.node and got[1] in fault.truth.columns and got[2] == fault.truth.mechanism
     # The minimal scans: the check once on each relation of the traced path, plus the one query that shows
     # the mechanism (the top cause's evidence), as a person walking the lineage by hand would run them.
     needed = [s.sql for s in failure.path if s.sql and s.failed is not None] + ([top.evidence.sql] if top and top.evidence.sql else [])
     path_sql = list(dict.fromkeys(needed))
-    floor = minimal_scans(database_path(project), path_sql)
+    walls: list[float] = []
+    floors: list[float] = []
+    with duckdb.connect(str(database_path(project)), read_only=True) as con:
+        _scan(con, path_sql)
+        for _ in range(REPEAT):
+            floors.append(_scan(con, path_sql))
+            started = time.perf_counter()
+            result = trace(raw, project_dir=project)
+            walls.append(time.perf_counter() - started)
+    (failure,) = result.failures
+    top = failure.top
+    got = (top.node, top.column, top.mechanism.value) if top else ("", "", failure.verdict.value)
+    ok = bool(top) and got[0] == fault.truth.node and got[1] in fault.truth.columns and got[2] == fault.truth.mechanism
     return {
         "fault": fault_id,
         "expected": f"{fault.truth.node.split('.')[-1]}.{'|'.join(fault.truth.columns)} {fault.truth.mechanism}",
         "got": f"{got[0].split('.')[-1]}.{got[1]} {got[2]}",
         "ok": ok,
-        "seconds": round(wall, 3),
+        "seconds": round(statistics.median(walls), 3),
         "warehouse_seconds": round(sum(p.seconds for p in failure.probes), 3),
         "queries": len(failure.probes),
         "minimal_scans": len(path_sql),
-        "minimal_seconds": round(floor, 3),
+        "minimal_seconds": round(statistics.median(floors), 3),
     }
 
 
@@ -108,8 +116,13 @@ def table(rows: list[dict[str, Any]]) -> str:
             f"| {r['warehouse_seconds']:.2f} | {r['minimal_scans']} | {r['minimal_seconds']:.2f} | {ratio:.1f}x |"
         )
     hits = sum(r["ok"] for r in rows)
+    total, floor = sum(r["seconds"] for r in rows), sum(r["minimal_seconds"] for r in rows)
+    within = sum(1 for r in rows if r["minimal_seconds"] and r["seconds"] <= 1.5 * r["minimal_seconds"])
     lines.append("")
-    lines.append(f"Top root cause correct (node, column, mechanism): **{hits}/{len(rows)}**.")
+    lines.append(f"Top root cause correct (node, column, mechanism): **{hits}/{len(rows)}**. "
+                 f"All faults together: trace {total:.2f} s vs minimal scans {floor:.2f} s "
+                 f"({total / floor if floor else float('nan'):.2f}x); {within}/{len(rows)} faults within 1.5x; "
+                 f"{sum(r['queries'] for r in rows)} warehouse queries in all.")
     return "\n".join(lines)
 
 
@@ -120,7 +133,12 @@ def write_docs() -> None:
              "`trace s` is the wall time of `headwater.trace(...)` end to end (artifacts, lineage from its cache, every probe);",
              "`minimal s` is the time of the minimal scans: one aggregate per relation on the traced path plus the query that",
              "shows the mechanism (the top cause's evidence), the queries a person would run walking the lineage by hand,",
-             "measured in the same run on the same warehouse after one warm-up pass.", ""]
+             "measured in the same run on the same warehouse after one warm-up pass (medians of 5, interleaved with the",
+             "traces). `queries` counts every statement headwater sent for the failure. The machine has 2 cores and other",
+             "test suites ran on it at the same time (load average about 4), so single ratios move by ±0.3x between runs;",
+             "where the minimal scans take under 0.1 s, headwater's fixed cost (manifest, lineage cache, connection, about",
+             "20-40 ms) dominates the ratio. Faults that trace through an expression (`lower()`, arithmetic) or a join pay",
+             "one more scan: the model's compiled SQL re-run, instrumented, which is the evidence for the mechanism.", ""]
     for path in sorted(OUT.glob("trace_accuracy_*.json"), key=lambda p: int(p.stem.rsplit("_", 1)[1])):
         rows = int(path.stem.rsplit("_", 1)[1])
         data = orjson.loads(path.read_bytes())

@@ -143,3 +143,25 @@ def test_gx_registry_knows_headwater_types() -> None:
         assert get_expectation_impl(name).__module__ == "headwater.gx.expectations"
     assert _VALIDATION_ACTION_REGISTRY.get("headwater_contract_gate").__name__ == "ContractGateAction"
     assert "duckdb" in gx.get_context(mode="ephemeral").data_sources.type_lookup.type_names()
+
+
+def test_trace_action_verdicts(faulted_example: Callable[[str], Path], tmp_path: Path) -> None:
+    from headwater.gx.actions import TraceRootCauseAction, run_tracer
+    from headwater.gx.checkpoint import run_marts_checkpoint
+
+    project = copy_built(faulted_example("orphan_order_customers"), tmp_path / "project")
+    root = tmp_path / "expectations"
+    shutil.copytree(SUITES, root / "gx" / "expectations")
+    outcome = run_marts_checkpoint(root, database_path(project))
+    action = TraceRootCauseAction(project_dir=str(project), warehouse=duckdb_url(database_path(project)))
+    paths, verdicts = run_tracer(dict(outcome.raw), action, tmp_path / "reports" / "trace")
+    assert len(verdicts) == len(outcome.failures) >= 1
+    region = next(v for v in verdicts if "customer_region" in v)
+    assert region.startswith("fct_orders/") and ": traced - " in region
+    assert all(Path(p).is_file() for p in paths)
+    # Without the tracer, the action falls back to the lineage of each failing column.
+    from headwater.gx.actions import lineage_fallback
+
+    _, lines = lineage_fallback(dict(outcome.raw), action, tmp_path / "reports" / "lineage")
+    region_path = next(v for v in lines if "customer_region" in v)
+    assert "lineage only" in region_path and "int_orders_enriched" in region_path

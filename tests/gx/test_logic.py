@@ -125,3 +125,10 @@ def test_postgres_and_duckdb_spellings_are_one_type() -> None:
     for dialect, spelled in (("duckdb", "DECIMAL(12,2)"), ("postgres", "numeric(12,2)")):
         actual = ActualTable("t", (ActualColumn("amount", spelled, True),), "warehouse", dialect)
         assert schema_contract.schema_violations(contract, actual) == ()
+
+
+@pytest.mark.parametrize("module", [drift, freshness, schema_contract, shares], ids=lambda m: m.__name__)
+def test_docstring_examples_run(module: object) -> None:
+    import doctest
+
+    assert doctest.testmod(module).failed == 0  # type: ignore[arg-type]

@@ -72,7 +72,8 @@ def run_case(case: Case, fast: bool = True) -> RawLineage:
     return analyze_model(
         "model.test.m", case.sql, case.dialect, schema, resolve_table, resolve_ephemeral,
         Locator(case.sql, case.sql, case.dialect),
-        table_columns=columns.get if fast else None,
+        table_columns=columns.get,
+        fast=fast,
     )
 
 

@@ -83,6 +83,17 @@ def test_control_unrelated_faulty_column_is_not_blamed(built_example: Path) -> N
     assert named == {("source.headwater_example.shop.customers", "email")}
 
 
+def test_gx_failure_on_a_vanished_column_is_a_schema_change(faulted_example: Callable[[str], Path]) -> None:
+    # GX raises on a missing column; the tracer treats it as a failure to trace, not as a usage error
+    raw = validation_result(FAULTS["rename_product_name"])
+    raw["results"][0]["expectation_config"] = {  # type: ignore[index]
+        "type": "expect_column_values_to_not_be_null", "kwargs": {"column": "product_name"}}
+    (failure,) = trace(raw, project_dir=faulted_example("rename_product_name")).failures
+    assert failure.top is not None
+    assert (failure.top.node, failure.top.column, failure.top.mechanism.value) == (
+        "source.headwater_example.shop.products", "product_name", "schema_change")
+
+
 def test_unknown_expectation_type_is_untraceable(example_template: Path) -> None:
     raw = validation_result(FAULTS["null_customer_email"])
     raw["results"][0]["expectation_config"]["type"] = "expect_column_pair_values_to_be_equal"  # type: ignore[index]

@@ -37,6 +37,7 @@ def lineage(
     stats: Annotated[bool, typer.Option("--stats", help="Coverage of the whole manifest.")] = False,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Ignore and do not write target/headwater/.")] = False,
     cache_dir: Annotated[Path | None, typer.Option("--cache-dir", help="Cache directory (default target/headwater).")] = None,
+    jobs: Annotated[int | None, typer.Option("--jobs", min=1, help="Worker processes (default: one per CPU).")] = None,
 ) -> None:
     """Column-level lineage from the dbt manifest's compiled SQL: edges with kinds, SQL and file:line."""
     from headwater.dbt.loader import load_artifacts
@@ -67,7 +68,7 @@ def lineage(
         include_run_results=False,
         include_tests=False,
     )
-    graph = build_lineage(artifacts, cache_dir=cache_dir, use_cache=not no_cache)
+    graph = build_lineage(artifacts, cache_dir=cache_dir, use_cache=not no_cache, workers=jobs)
     if stats:
         result = graph.stats()
         from dataclasses import replace

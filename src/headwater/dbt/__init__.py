@@ -15,23 +15,11 @@
   `topological_order()` (cycles reported as "Found a cycle: a --> b --> a").
 """
 
-from headwater.dbt.artifacts import (
-    Catalog,
-    CatalogColumn,
-    CatalogTable,
-    Column,
-    Contract,
-    Manifest,
-    ManifestMetadata,
-    Node,
-    RunResult,
-    RunResults,
-    SourceFreshness,
-    Sources,
-    TestInfo,
-)
+from headwater.dbt.artifacts import Column, Contract, Manifest, ManifestMetadata, Node, TestInfo
+from headwater.dbt.catalog import Catalog, CatalogColumn, CatalogTable
 from headwater.dbt.graph import Cycle, TableGraph, UniqueId
 from headwater.dbt.loader import Artifacts, load_artifacts, resolve_target_path
+from headwater.dbt.results import RunResult, RunResults, SourceFreshness, Sources
 
 __all__ = [
     "Artifacts",

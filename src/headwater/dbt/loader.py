@@ -12,7 +12,9 @@ from typing import Any
 
 import orjson
 
-from headwater.dbt.artifacts import Catalog, Manifest, RunResults, Sources
+from headwater.dbt.artifacts import Manifest
+from headwater.dbt.catalog import Catalog
+from headwater.dbt.results import RunResults, Sources
 from headwater.errors import ArtifactError, ConfigError
 
 

@@ -121,6 +121,7 @@ def run_tracer(raw: dict[str, Any], action: TraceRootCauseAction, stem: Path) ->
         from headwater.trace import trace
     except ImportError:  # the tracer is optional here: fall back to the lineage of the failing columns
         return lineage_fallback(raw, action, stem)
+    stem.parent.mkdir(parents=True, exist_ok=True)
     result = trace(
         raw,
         project_dir=action.project_dir,
@@ -150,6 +151,7 @@ def lineage_fallback(
     from headwater.lineage import build_lineage
     from headwater.lineage.model import ColumnRef
 
+    stem.parent.mkdir(parents=True, exist_ok=True)
     graph = build_lineage(load_artifacts(project_dir=action.project_dir))
     lines, verdicts = [], []
     for failure in failures_of(raw):

@@ -30,7 +30,7 @@ from great_expectations.data_context import AbstractDataContext
 from great_expectations.data_context.types.base import ProgressBarsConfig
 from great_expectations.exceptions import DataContextError
 
-from headwater.errors import ConfigError, WarehouseError
+from headwater.errors import ConfigError, WarehouseError, suggest
 from headwater.gx.datasource import DuckDBDatasource, duckdb_url
 
 DATASOURCE_NAME = "warehouse"
@@ -222,8 +222,6 @@ def _suite_target(suite: ExpectationSuite, schemas: Mapping[str, Sequence[str]])
         return str(schema), table
     found = schemas.get(table.lower(), [])
     if not found:
-        from headwater.errors import suggest
-
         raise ConfigError(
             f"Suite {suite.name!r} validates table {table!r}, which is not in the warehouse."
             + suggest(table, schemas)

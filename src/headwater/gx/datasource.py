@@ -137,9 +137,9 @@ class DuckDBDatasource(SQLDatasource):
     """GX datasource for a DuckDB file, opened read-only.
 
     Registered with GX when `headwater.gx` is imported, which adds `context.data_sources.add_duckdb(...)`
-    and lets a file context that stores `type: duckdb` reload in a fresh process.
+    and lets a file context that stores `type: duckdb` reload in a fresh process:
 
-        >>> ds = context.data_sources.add_duckdb("warehouse", connection_string=duckdb_url(path))
+        context.data_sources.add_duckdb("warehouse", connection_string=duckdb_url(path))
     """
 
     type: Literal["duckdb"] = "duckdb"  # type: ignore[assignment]

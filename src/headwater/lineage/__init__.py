@@ -8,9 +8,11 @@
     ...     print(edge.kind, edge.source, edge.expression, edge.location)
 
 API (stable; other packages rely on it)
-- `build_lineage(artifacts, cache_dir=None, use_cache=True) -> LineageGraph`. Models and snapshots are
-  analysed in topological order; results are cached in `cache_dir` (default `<target>/headwater/`),
-  keyed by each model's checksum + compiled SQL + its parents' schemas. A corrupt/foreign cache is ignored.
+- `build_lineage(artifacts, cache_dir=None, use_cache=True, workers=1) -> LineageGraph`. Models and
+  snapshots are analysed in topological order; results are cached in `cache_dir` (default
+  `<target>/headwater/`), keyed by each model's checksum + compiled SQL + its parents' schemas. A
+  corrupt/foreign cache is ignored. `workers=None` forks one analysis process per CPU (the CLI does);
+  `always_qualify=True` runs sqlglot's `qualify()` on every model (a cross-check; slower).
 - `LineageGraph`:
   - `model(unique_id) -> ModelLineage` (columns, edges, dialect, error); sources/seeds give no edges.
   - `columns_of(unique_id) -> tuple[str, ...]` (lower-cased), `node_id(name_or_id_or_source.table)`.
@@ -18,7 +20,8 @@ API (stable; other packages rely on it)
     cast, expression, aggregate, window, unknown) followed by the ROW edges of its model.
   - `edges_from(ColumnRef)`, `upstream(ref, depth=None, rows=True)`, `downstream(ref, depth=None,
     rows=True)`: breadth-first walks returning every edge met; `depth` counts hops between nodes.
-  - `stats() -> LineageStats` (`to_dict()` is the JSON of `headwater lineage --stats`).
+  - `stats() -> LineageStats` (`to_dict()` is the JSON of `headwater lineage --stats`);
+    `is_resolved(ref)`: every value path of the column ends at a source/seed column or a literal.
 - Edges (see `headwater.lineage.model`):
   - A value edge's `source` is the LEAF column it comes from in another node (CTEs and subqueries in
     between are collapsed); its `kind` is the strongest step on the way (aggregate > window > expression >
@@ -29,10 +32,12 @@ API (stable; other packages rely on it)
     output column of the model (target = that column), with the whole condition as `expression`.
     `join_side` of a JOIN edge is the join's type: "left", "right", "full", "inner" or "cross".
   - An ephemeral model is a node of its own: a `__dbt__cte__<name>` CTE is the ephemeral node's columns.
-  - UNKNOWN edges say why in `reason`, as "<category>: <detail>"; categories: jinja remnant, unparseable
-    SQL, unqualifiable SQL, not a select, python model, unknown relation, unknown columns, unresolved
-    column, missing column, udf, unnest/lateral, table function. `source` names the upstream column when
-    known (e.g. a UDF's argument keeps its own expression edge next to the UNKNOWN one).
+  - UNKNOWN edges (`source=None`) say why in `reason`, as "<category>: <detail>"; categories: jinja
+    remnant, unparseable SQL, unqualifiable SQL, unanalysable SQL, not a select, python model, no compiled
+    SQL, unknown relation, unknown columns, unresolved column, missing column, udf, unnest/lateral, table
+    function. A UDF's argument keeps its own EXPRESSION edge next to the UNKNOWN one. A row condition on
+    something unknown (a join to a hard-coded table) is an UNKNOWN edge carrying the condition's text.
+    When a whole model cannot be analysed, `ModelLineage.error` says why and every column gets UNKNOWN.
   - `location.line` is a line of the model file (raw SQL); when the expression was not found there,
     `location.compiled` is True and the line is in the compiled SQL.
 """

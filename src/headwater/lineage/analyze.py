@@ -3,7 +3,8 @@
 `analyze_model` is pure: SQL text, schemas and resolvers in, a `RawLineage` out; it never raises for bad
 SQL (the model gets UNKNOWN edges with the reason instead).
 
-Two passes share the same resolution code (`values.py`, `rows.py`):
+Two passes share the same resolution code (`scopes.py`: output names; `values.py`: value lineage;
+`rows.py`: row lineage):
 - fast: over the parsed tree as written, with unqualified columns and `*` resolved from the columns each
   source is known to have (catalog, YAML, or upstream lineage). Most dbt SQL goes this way.
 - qualified: sqlglot's `qualify()` with the project's `MappingSchema` (built once, extended in topological
@@ -26,16 +27,8 @@ from sqlglot.schema import MappingSchema
 from headwater.lineage.compact import RawEdge, RawLineage
 from headwater.lineage.locate import Locator
 from headwater.lineage.rows import row_edges
-from headwater.lineage.values import (
-    KIND_OF_RANK,
-    PASS,
-    Context,
-    Fallback,
-    Leaf,
-    resolve_scope,
-    through_star,
-    unknown,
-)
+from headwater.lineage.scopes import KIND_OF_RANK, PASS, Context, Leaf, outputs, unknown
+from headwater.lineage.values import resolve_scope, through_star
 
 JINJA_RE = re.compile(r"\{\{|\{%|\{#")
 _RETRY_CATEGORIES = ("unresolved column", "missing column")
@@ -51,8 +44,10 @@ def analyze_model(
     locator: Locator,
     fallback_columns: tuple[str, ...] = (),
     table_columns: Callable[[str], tuple[str, ...] | None] | None = None,
+    fast: bool = True,
 ) -> RawLineage:
-    """Lineage of one model's compiled SQL. Without `table_columns`, only the qualified pass runs."""
+    """Lineage of one model's compiled SQL. `table_columns(uid)`: a node's known columns (they drive the
+    fast pass and flag references to columns a table does not have); `fast=False`: qualify every time."""
     jinja = JINJA_RE.search(sql)
     if jinja:
         line = sql.count("\n", 0, jinja.start()) + 1
@@ -63,15 +58,16 @@ def analyze_model(
         return failed(node_id, fallback_columns, f"unparseable SQL: {_first_line(err)}")
     if not isinstance(tree, exp.Query):
         return failed(node_id, fallback_columns, f"not a select: the compiled SQL is a {tree.key} statement")
-    if table_columns is not None:
+    columns_of = table_columns or _no_columns
+    if fast and table_columns is not None:
         try:
             root = build_scope(tree)
             if root is not None:
-                ctx = Context(dialect, resolve_table, resolve_ephemeral, table_columns, locator, qualified=False)
+                ctx = Context(dialect, resolve_table, resolve_ephemeral, columns_of, locator, qualified=False)
                 result = _lineage(ctx, node_id, root, fallback_columns)
                 if not any(e.reason.startswith(_RETRY_CATEGORIES) for e in (*result.edges, *result.row_edges)):
                     return result
-        except Fallback:
+        except Exception:  # Fallback, or SQL the fast pass trips on: qualify gets its turn
             pass
     try:
         mapping = schema if isinstance(schema, MappingSchema) else schema()
@@ -83,8 +79,11 @@ def analyze_model(
         return failed(node_id, fallback_columns, f"unqualifiable SQL: {_first_line(err)}")
     if root is None:
         return failed(node_id, fallback_columns, "not a select: no SELECT scope found")
-    ctx = Context(dialect, resolve_table, resolve_ephemeral, table_columns or _no_columns, locator, qualified=True)
-    return _lineage(ctx, node_id, root, fallback_columns)
+    ctx = Context(dialect, resolve_table, resolve_ephemeral, columns_of, locator, qualified=True)
+    try:
+        return _lineage(ctx, node_id, root, fallback_columns)
+    except Exception as err:  # one odd model must not stop the project; it says why
+        return failed(node_id, fallback_columns, f"unanalysable SQL: {type(err).__name__}: {_first_line(err)}")
 
 
 def _no_columns(_: str) -> tuple[str, ...] | None:
@@ -92,21 +91,21 @@ def _no_columns(_: str) -> tuple[str, ...] | None:
 
 
 def _lineage(ctx: Context, node_id: str, root: Scope, fallback_columns: tuple[str, ...]) -> RawLineage:
-    outputs = dict(resolve_scope(ctx, root))
-    columns: list[str] = list(outputs)
-    star_sources = ctx.stars.get(id(root), [])
+    found = dict(resolve_scope(ctx, root))
+    columns: list[str] = list(found)
+    star_sources = outputs(ctx, root).stars
     if star_sources:
         # `select *` over something whose columns are unknown: use the declared/catalog columns.
         for col in fallback_columns:
-            if col not in outputs:
+            if col not in found:
                 columns.append(col)
-                outputs[col] = through_star(ctx, root, col)
+                found[col] = through_star(ctx, root, col)
         if not fallback_columns:
             columns.append("*")
             shown = star_sources[0].sql(ctx.dialect)
-            outputs["*"] = [unknown(f"unknown columns: {shown} selects from a relation without catalog or YAML columns")]
+            found["*"] = [unknown(f"unknown columns: {shown} selects from a relation without catalog or YAML columns")]
     edges: list[RawEdge] = []
-    for col, leaves in outputs.items():
+    for col, leaves in found.items():
         edges.extend(_edges_for(ctx, col, leaves))
     return RawLineage(node=node_id, columns=tuple(columns), edges=tuple(edges), row_edges=tuple(row_edges(ctx, root)))
 

@@ -53,12 +53,13 @@ def build_lineage(
     artifacts: Artifacts,
     cache_dir: str | Path | None = None,
     use_cache: bool = True,
-    workers: int | None = None,
+    workers: int | None = 1,
     always_qualify: bool = False,
 ) -> LineageGraph:
     """Column lineage of every model and snapshot. `cache_dir` defaults to `<target>/headwater`.
 
-    `workers`: processes for the models the cache cannot serve (None: one per CPU, 1: in this process).
+    `workers`: processes for the models the cache cannot serve: 1 (default) analyses them in this process;
+    None means one forked worker per CPU (the CLI's default; Linux only, used for 64+ models to analyse).
     `always_qualify`: run sqlglot's qualify on every model instead of only where the fast pass falls back
     (slower; the two agree on every shared corpus, which tests/lineage/test_corpora.py checks).
     """
@@ -178,7 +179,8 @@ class _Analyser:
             resolve_ephemeral,
             Locator(node.compiled_code, node.raw_code, self.book.dialect),
             fallback,
-            table_columns=self.book.column_names if self.fast else None,
+            table_columns=self.book.column_names,
+            fast=self.fast,
         )
         if node.resource_type == "snapshot":
             result = _with_snapshot_columns(result, fallback)

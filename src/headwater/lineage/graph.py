@@ -89,6 +89,7 @@ class LineageGraph:
         self._models: dict[str, ModelLineage] = {}
         self._by_target: dict[str, dict[str, tuple[Edge, ...]]] = {}
         self._reverse: dict[ColumnRef, list[tuple[str, RawEdge]]] | None = None
+        self._resolved: dict[str, set[str]] | None = None
 
     # -- nodes and columns -------------------------------------------------------------------------
     def node_id(self, name: str) -> str:
@@ -185,13 +186,24 @@ class LineageGraph:
                     queue.append((nxt, level + 1))
 
     # -- coverage ----------------------------------------------------------------------------------
+    def is_resolved(self, ref: ColumnRef) -> bool:
+        """Whether every value path of a model column ends at a source/seed column or a literal.
+        Sources and seeds are resolved by definition."""
+        if ref.node not in self.raw:
+            return self.manifest.get(ref.node) is not None
+        if self._resolved is None:
+            self.stats()
+        assert self._resolved is not None
+        return ref.column.lower() in self._resolved.get(ref.node, set())
+
     def stats(self) -> LineageStats:
         """One pass over the edges in topological order (a column is resolved when all its parents are)."""
-        resolved_cols: dict[str, set[str]] = {}
+        resolved_cols: dict[str, set[str]]
         leaf_nodes: dict[str, bool] = {}
         reasons: Counter[str] = Counter()
         row_reasons: Counter[str] = Counter()
         n_models = n_cols = n_resolved = n_unknown = n_edges = failed = n_row_unknown = 0
+        resolved_cols = self._resolved = {}
         for node_id, raw in self.raw.items():  # insertion order is topological
             # `resolved` follows VALUE paths; unknown ROW edges (a join to an unknown table) are counted
             # apart, in `row_unknown`, so resolved + unknown + unresolved_upstream == columns.

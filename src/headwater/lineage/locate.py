@@ -11,6 +11,7 @@ from __future__ import annotations
 from sqlglot import exp
 
 MAX_LINES = 6
+MAX_CHARS = 240
 
 
 class Locator:
@@ -46,6 +47,8 @@ class Locator:
         text = " ".join(t for t in text_lines if t and not t.startswith("--")).rstrip(",").strip()
         if end < last:
             text += " ..."  # a long CASE: its first lines say what it is; the line number finds the rest
+        if len(text) > MAX_CHARS:  # SQL written on one long line: the expression alone, generated
+            text = node.sql(self.dialect)[:MAX_CHARS]
         raw_line = self._raw_index.get(self.lines[first - 1].strip())
         if raw_line is not None:
             return text, raw_line, False

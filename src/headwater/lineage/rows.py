@@ -13,19 +13,17 @@ from sqlglot import exp
 from sqlglot.optimizer.scope import Scope
 
 from headwater.lineage.compact import RawEdge
-from headwater.lineage.values import (
+from headwater.lineage.scopes import (
     EPHEMERAL_PREFIX,
     Context,
     Leaf,
     cte_name_of,
     has_column,
     is_recursive_anchor,
-    parts_of,
-    resolve_column,
-    resolve_in_source,
-    resolve_scope,
+    outputs,
     scope_of,
 )
+from headwater.lineage.values import column_leaves, parts_of, resolve_column, resolve_in_source, resolve_scope
 
 
 def row_edges(ctx: Context, root: Scope) -> Iterator[RawEdge]:
@@ -72,12 +70,13 @@ def _scope_row_edges(ctx: Context, scope: Scope) -> Iterator[RawEdge]:
             yield from _condition_edges(ctx, scope, clause.this, kind, "")
     group = select.args.get("group")
     if group is not None:
-        outputs = list(resolve_scope(ctx, scope).values())
+        names = list(outputs(ctx, scope).columns)
         for key in group.expressions:
-            if isinstance(key, exp.Literal) and key.is_int and 0 < int(key.name) <= len(outputs):
+            if isinstance(key, exp.Literal) and key.is_int and 0 < int(key.name) <= len(names):
                 # GROUP BY 2: the key is the second projection
                 text, line, compiled = ctx.locator.locate(key.parent or key)
-                yield from _edges_from_leaves(outputs[int(key.name) - 1], "group", "", text, line, compiled)
+                leaves = column_leaves(ctx, scope, names[int(key.name) - 1]) or []
+                yield from _edges_from_leaves(leaves, "group", "", text, line, compiled)
             else:
                 yield from _condition_edges(ctx, scope, key, "group", "")
 

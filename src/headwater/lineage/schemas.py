@@ -27,7 +27,7 @@ class SchemaBook:
 
     def __init__(self, artifacts: Artifacts) -> None:
         self.manifest: Manifest = artifacts.manifest
-        self.dialect = self.manifest.dialect
+        self.dialect = sqlglot_dialect(self.manifest.dialect)
         self.declared: dict[str, Columns] = {}  # from catalog, a seed's CSV header, or YAML
         self.inferred: dict[str, Columns] = {}  # from this run's lineage
         self.origin: dict[str, str] = {}
@@ -131,3 +131,14 @@ def _seed_header(root: Path | None, node: Node) -> Columns | None:
     except (OSError, UnicodeDecodeError, csv.Error):
         return None
     return tuple((name.strip(), "") for name in header if name.strip()) if header else None
+
+
+def sqlglot_dialect(name: str) -> str:
+    """The dialect itself when sqlglot knows it, else "" (sqlglot's generic SQL)."""
+    from sqlglot.dialects.dialect import Dialect
+
+    try:
+        Dialect.get_or_raise(name)
+    except ValueError:
+        return ""
+    return name

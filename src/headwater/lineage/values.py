@@ -1,195 +1,67 @@
-"""Value lineage inside one model: every output column -> the leaf columns it is computed from.
+"""Value lineage inside one model: an output column -> the leaf columns it is computed from.
 
 Leaves are table columns of other nodes, an ephemeral model's `__dbt__cte__<name>` CTE, literals, or
 UNKNOWN with a reason. CTEs and subqueries in between are collapsed; the strongest step on the way
 (aggregate > window > expression > cast > rename/passthrough) gives the edge its kind and its SQL text.
-
-Two ways in (see `analyze.py`): over a tree qualified by sqlglot (`ctx.qualified`), or over the raw tree,
-resolving unqualified columns and `*` here from the known columns of each source; that second way meets
-SQL it does not handle (ambiguous names, column alias lists, pivots) by raising `Fallback`.
+Lineage is resolved per (scope, column) on demand and memoised, so a `select *` CTE costs only the
+columns that are read from it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import NamedTuple
 
 from sqlglot import exp
 from sqlglot.optimizer.scope import Scope
 
-from headwater.lineage.locate import Locator
-
-EPHEMERAL_PREFIX = "__dbt__cte__"
-PASS, CAST, EXPR, WINDOW, AGG = 0, 1, 2, 3, 4
-KIND_OF_RANK = {CAST: "cast", EXPR: "expression", WINDOW: "window", AGG: "aggregate"}
-
-Source = exp.Table | Scope
-
-
-class Fallback(Exception):
-    """The raw-tree path met SQL it leaves to sqlglot's qualify."""
-
-
-class Leaf(NamedTuple):
-    """Where a value comes from: a node column, a literal (node None, reason ""), or unknown (reason).
-    A NamedTuple, not a frozen dataclass: tens of thousands are made per project inside one call."""
-
-    node: str | None
-    column: str | None
-    rank: int = PASS
-    renamed: bool = False
-    step: exp.Expr | str | None = None  # the projection that decides the kind and the expression text
-    reason: str = ""
-
-
-@dataclass
-class Context:
-    dialect: str
-    resolve_table: Callable[[exp.Table], str | None]
-    resolve_ephemeral: Callable[[str], str | None]
-    table_columns: Callable[[str], tuple[str, ...] | None]
-    locator: Locator
-    qualified: bool = True
-    memo: dict[int, dict[str, list[Leaf]]] = field(default_factory=dict)
-    stars: dict[int, list[exp.Expr]] = field(default_factory=dict)
-    partial: dict[int, dict[str, list[Leaf]]] = field(default_factory=dict)
-    _sources: dict[int, dict[str, Source]] = field(default_factory=dict)
-    _tables: dict[int, str | None] = field(default_factory=dict)
-    _colsets: dict[int, frozenset[str]] = field(default_factory=dict)
-    _ephemeral: dict[int, str | None] = field(default_factory=dict)
-
-    def table_uid(self, table: exp.Table) -> str | None:
-        """The node a table reference reads (memoised per reference: `*` expansion asks once per column)."""
-        key = id(table)
-        if key not in self._tables:
-            self._tables[key] = self.resolve_table(table)
-        return self._tables[key]
-
-    def ephemeral_uid(self, scope: Scope) -> str | None:
-        """The ephemeral model a `__dbt__cte__<name>` CTE stands for, else None."""
-        key = id(scope)
-        if key not in self._ephemeral:
-            name = cte_name_of(scope)
-            found = None
-            if name is not None and name.lower().startswith(EPHEMERAL_PREFIX):
-                found = self.resolve_ephemeral(name[len(EPHEMERAL_PREFIX) :])
-            self._ephemeral[key] = found
-        return self._ephemeral[key]
-
-    def sources(self, scope: Scope) -> dict[str, Source]:
-        """The scope's sources by lower-cased alias (aliases compare case-insensitively)."""
-        found = self._sources.get(id(scope))
-        if found is None:
-            found = {k.lower(): v for k, v in scope.sources.items()}
-            self._sources[id(scope)] = found
-        return found
-
-
-def unknown(reason: str) -> Leaf:
-    return Leaf(None, None, reason=reason)
+from headwater.lineage.scopes import (
+    AGG,
+    CAST,
+    EXPR,
+    PASS,
+    WINDOW,
+    Context,
+    Fallback,
+    Leaf,
+    Source,
+    has_column,
+    is_recursive_anchor,
+    lookup_source,
+    outputs,
+    scope_of,
+    unknown,
+)
 
 
 def resolve_scope(ctx: Context, scope: Scope) -> dict[str, list[Leaf]]:
-    """Output column (lower-cased) -> its leaves. Memoised per scope."""
-    key = id(scope)
-    if key in ctx.memo:
-        return ctx.memo[key]
-    ctx.memo[key] = {}  # guards against recursive CTEs
-    result: dict[str, list[Leaf]] = {}
-    if not ctx.qualified and _has_column_aliases(scope):
-        raise Fallback
-    if isinstance(scope.expression, exp.SetOperation):
-        branches = [resolve_scope(ctx, s) for s in scope.set_operation_scopes]
-        names = list(branches[0]) if branches else []
-        for pos, name in enumerate(names):
-            merged: list[Leaf] = []
-            for branch in branches:
-                values = list(branch.values())
-                if pos < len(values):
-                    merged.extend(values[pos])
-            result[name] = merged
-        ctx.stars[key] = ctx.stars.get(id(scope.set_operation_scopes[0]), []) if branches else []
-    elif isinstance(scope.expression, exp.Select):
-        if not ctx.qualified and scope.pivots:
-            raise Fallback
-        stars: list[exp.Expr] = []
-        ctx.partial[key] = result
-        for position, projection in enumerate(scope.expression.selects):
-            if is_star(projection):
-                if ctx.qualified or not _expand_star(ctx, scope, projection, result):
-                    stars.append(projection)
-                continue
-            name = projection.alias_or_name.lower() or f"_col_{position}"  # qualify's name for `select 1 + 2`
-            if name not in result:
-                result[name] = projection_leaves(ctx, scope, projection, name)
-        ctx.stars[key] = stars
-    ctx.memo[key] = result
-    return result
+    """Every output column of a scope -> its leaves (the root, scalar subqueries, GROUP BY 1)."""
+    return {name: column_leaves(ctx, scope, name) or [] for name in outputs(ctx, scope).columns}
 
 
-def _has_column_aliases(scope: Scope) -> bool:
-    alias = scope.expression.parent.args.get("alias") if scope.expression.parent else None
-    return isinstance(alias, exp.TableAlias) and bool(alias.columns)
-
-
-def is_star(projection: exp.Expr) -> bool:
-    return isinstance(projection, exp.Star) or (isinstance(projection, exp.Column) and projection.is_star)
-
-
-def _expand_star(ctx: Context, scope: Scope, star: exp.Expr, result: dict[str, list[Leaf]]) -> bool:
-    """`*` / `t.*` (with EXCLUDE/REPLACE) from known columns; False when a source's columns are unknown."""
-    if isinstance(star, exp.Column):
-        source = ctx.sources(scope).get(star.table.lower())
-        sources = [(star.table, source)] if source is not None else []
-        node = star.this
-    else:
-        sources = [(alias, src) for alias, (_, src) in scope.selected_sources.items()]
-        node = star
-    if node.args.get("rename") or not sources:
-        raise Fallback
-    columns: list[tuple[str, Source, str]] = []
-    for alias, source in sources:
-        names = source_columns(ctx, source)
-        if names is None:
-            return False
-        columns.extend((alias, source, name) for name in names)
-    excluded = {c.name.lower() for c in node.args.get("except_") or node.args.get("except") or ()}
-    replaced = {r.alias_or_name.lower(): r for r in node.args.get("replace") or ()}
-    for alias, source, name in columns:
-        if name in excluded or name in result:
-            continue
-        if name in replaced:
-            result[name] = projection_leaves(ctx, scope, replaced[name], name)
-        else:
-            step = f"{alias}.{name}"
-            result[name] = [compose(leaf, PASS, False, step) for leaf in resolve_in_source(ctx, source, name)]
-    return True
-
-
-def has_column(ctx: Context, source: Source, name: str) -> bool | None:
-    """Whether a source has the column; None when its columns are not known."""
-    key = id(source)
-    names = ctx._colsets.get(key)
-    if names is None:
-        columns = source_columns(ctx, source)
-        if columns is None:
-            return None
-        names = ctx._colsets[key] = frozenset(columns)
-    return name in names
-
-
-def source_columns(ctx: Context, source: Source) -> tuple[str, ...] | None:
-    """Lower-cased column names of a FROM/JOIN source, or None when they are not known."""
-    if isinstance(source, exp.Table):
-        if not isinstance(source.this, exp.Identifier):
-            return None
-        uid = ctx.table_uid(source)
-        return ctx.table_columns(uid) if uid is not None else None
-    if source.is_udtf or is_recursive_anchor(source):
+def column_leaves(ctx: Context, scope: Scope, name: str) -> list[Leaf] | None:
+    """The leaves of one output column of a scope; None when the scope has no such column."""
+    key = (id(scope), name)
+    found = ctx.leaves.get(key)
+    if found is not None:
+        return found
+    output = outputs(ctx, scope).columns.get(name)
+    if output is None:
         return None
-    outputs = resolve_scope(ctx, source)
-    return None if ctx.stars.get(id(source)) else tuple(outputs)
+    ctx.leaves[key] = []  # a column defined through itself (recursive CTE) adds nothing
+    if isinstance(scope.expression, exp.SetOperation):
+        leaves: list[Leaf] = []
+        for branch in scope.set_operation_scopes:
+            names = list(outputs(ctx, branch).columns)
+            if output.position < len(names):
+                leaves.extend(column_leaves(ctx, branch, names[output.position]) or [])
+    elif output.projection is not None:
+        leaves = projection_leaves(ctx, scope, output.projection, name)
+    else:
+        assert output.source is not None
+        step = f"{output.alias}.{name}"
+        leaves = [compose(leaf, PASS, False, step) for leaf in resolve_in_source(ctx, output.source, name)]
+    ctx.leaves[key] = leaves
+    return leaves
 
 
 @dataclass
@@ -278,6 +150,7 @@ def projection_leaves(ctx: Context, scope: Scope, projection: exp.Expr, name: st
 
 
 def compose(inner: Leaf, rank: int, renamed: bool, step: exp.Expr | str) -> Leaf:
+    """One more step on the way from a leaf: keep the strongest step (ties: the one nearer the leaf)."""
     if inner.reason:
         return inner
     keep_inner = inner.step is not None and (inner.rank, inner.renamed) >= (rank, renamed)
@@ -288,24 +161,6 @@ def compose(inner: Leaf, rank: int, renamed: bool, step: exp.Expr | str) -> Leaf
         renamed or inner.renamed,
         inner.step if keep_inner else step,
     )
-
-
-def scope_of(scope: Scope, node: exp.Expr) -> Scope | None:
-    target = node.this if isinstance(node, exp.Subquery) else node
-    for sub in scope.subquery_scopes:
-        if sub.expression is target or sub.expression is node:
-            return sub
-    return None
-
-
-def lookup_source(ctx: Context, scope: Scope, table: str) -> Source | None:
-    current: Scope | None = scope
-    while current is not None:
-        source = ctx.sources(current).get(table.lower())
-        if source is not None:
-            return source
-        current = current.parent if current.is_subquery else None
-    return None
 
 
 def resolve_column(ctx: Context, scope: Scope, column: exp.Column) -> list[Leaf]:
@@ -335,14 +190,37 @@ def _resolve_unqualified(ctx: Context, scope: Scope, column: exp.Column, name: s
             unknown_sources.append(source)
         elif found:
             return resolve_in_source(ctx, source, name, column)
-    partial = ctx.partial.get(id(scope))
-    if partial is not None and name in partial:
-        return partial[name]  # a reference to an earlier projection's alias (lateral alias)
+    if isinstance(scope.expression, exp.Select) and _alias_reference(ctx, scope, column, name, bool(unknown_sources)):
+        return column_leaves(ctx, scope, name) or []  # another projection's alias (a lateral alias)
     if len(unknown_sources) == 1:
         return resolve_in_source(ctx, unknown_sources[0], name, column)
+    if len(scope.selected_sources) == 1 and not unknown_sources and not scope.is_subquery:
+        return resolve_in_source(ctx, next(iter(scope.selected_sources.values()))[1], name, column)
     if scope.parent is not None and scope.is_subquery and not unknown_sources:
         return _resolve_unqualified(ctx, scope.parent, column, name)  # correlated subquery
     raise Fallback
+
+
+def _alias_reference(ctx: Context, scope: Scope, column: exp.Column, name: str, unknown_sources: bool) -> bool:
+    """Whether an unqualified name that no source is known to have means a projection's alias.
+
+    Source columns win over aliases: inside the select list only an EARLIER projection's alias counts
+    (`x as y, y + 1 as z`); elsewhere (WHERE, GROUP BY) an alias counts only when every source's columns
+    are known (none of them has the name).
+    """
+    own = outputs(ctx, scope).columns.get(name)
+    select = scope.expression
+    if own is None or own.projection is None or not isinstance(select, exp.Select):
+        return False
+    node: exp.Expr | None = column
+    while node is not None and node.parent is not select:
+        node = node.parent
+    if node is None:
+        return False
+    for position, projection in enumerate(select.selects):
+        if projection is node:
+            return own.position < position
+    return not unknown_sources
 
 
 def _is_recursive_reference(column: exp.Column) -> bool:
@@ -360,7 +238,9 @@ def resolve_in_source(ctx: Context, source: Source, name: str, column: exp.Colum
             return [unknown(f"table function: {source.sql(ctx.dialect)[:80]} is not analysed")]
         uid = ctx.table_uid(source)
         if uid is None:
-            return [unknown(f"unknown relation: {'.'.join(p.name for p in source.parts)} is not a node of the manifest")]
+            return [unknown(f"unknown relation: {_relation(source)} is not a node of the manifest")]
+        if has_column(ctx, source, name) is False:
+            return [unknown(f"missing column: {name} is not a column of {_relation(source)} (catalog, YAML or lineage)")]
         return [Leaf(uid, name)]
     if source.is_udtf:
         shown = column.sql(ctx.dialect) if column is not None else name
@@ -370,15 +250,17 @@ def resolve_in_source(ctx: Context, source: Source, name: str, column: exp.Colum
         return [Leaf(uid, name)]
     if is_recursive_anchor(source):
         return []  # WITH RECURSIVE: the recursive branch adds no lineage beyond the anchor branch
-    outputs = resolve_scope(ctx, source)
-    if name in outputs:
-        return outputs[name]
-    return through_star(ctx, source, name)
+    leaves = column_leaves(ctx, source, name)
+    return leaves if leaves is not None else through_star(ctx, source, name)
+
+
+def _relation(table: exp.Table) -> str:
+    return ".".join(p.name for p in table.parts)
 
 
 def through_star(ctx: Context, scope: Scope, name: str) -> list[Leaf]:
     """A column not listed by a scope that selects `*` from something whose columns are unknown."""
-    stars = ctx.stars.get(id(scope), [])
+    stars = outputs(ctx, scope).stars
     star_tables = {s.table for s in stars if isinstance(s, exp.Column) and s.table}
     if any(isinstance(s, exp.Star) for s in stars):
         star_tables |= set(scope.selected_sources)
@@ -388,13 +270,3 @@ def through_star(ctx: Context, scope: Scope, name: str) -> list[Leaf]:
             return resolve_in_source(ctx, source, name)
     where = "" if not stars else " (several sources behind select *)"
     return [unknown(f"missing column: {name} not found in its source{where}")]
-
-
-def is_recursive_anchor(scope: Scope) -> bool:
-    """sqlglot's view of a recursive CTE from inside itself: its anchor branch, without sources."""
-    return bool(scope.is_cte and isinstance(scope.expression.parent, exp.SetOperation))
-
-
-def cte_name_of(scope: Scope) -> str | None:
-    parent = scope.expression.parent
-    return parent.alias if isinstance(parent, exp.CTE) else None

@@ -28,6 +28,7 @@ class Question:
     check: Check
     suite: str = ""
     reported_failing: int | None = None
+    asked: bool = False  # a direct question: an unknown column is a usage error, not a failure to trace
 
 
 def trace(
@@ -110,7 +111,7 @@ def _questions(
     parsed = check if not isinstance(check, str) else from_question(check, column or "", dict(args))
     if isinstance(check, str) and not column and parsed.name not in ("row_count", "schema", "untraceable"):
         raise ConfigError(f"--check {check} needs --column; pass the column of {target.name} to check")
-    return [Question(parsed.name if isinstance(check, str) else describe(parsed), target.unique_id, parsed)]
+    return [Question(parsed.name if isinstance(check, str) else describe(parsed), target.unique_id, parsed, asked=True)]
 
 
 def _trace_one(artifacts: Any, lineage: Any, conn: Any, question: Question, rows: int, as_of: datetime | None) -> Failure:
@@ -127,7 +128,8 @@ def _trace_one(artifacts: Any, lineage: Any, conn: Any, question: Question, rows
     if isinstance(check, Untraceable):
         reason = f"{check.expectation_type} is not an expectation headwater can re-run upstream" + (f" ({check.reason})" if check.reason else "")
         return replace(base, verdict=Verdict.UNTRACEABLE, reason=reason)
-    _validate_columns(ctx, node, check)
+    if question.asked:
+        _validate_columns(ctx, node, check)
     outcome = check_at(ctx, node, check, "failure")
     if outcome.failed is False:
         return replace(base, verdict=Verdict.NOT_REPRODUCED, path=tuple(ctx.path), probes=tuple(conn.probes[first_probe:]),
@@ -170,6 +172,7 @@ def _rank(causes: list[RootCause], failing: int | None) -> list[RootCause]:
             merged[key] = cause
     out = []
     for cause in merged.values():
-        evidence = cause.evidence if cause.evidence.failing_downstream is not None else replace(cause.evidence, failing_downstream=failing)
+        # "downstream" is where the expectation failed, whatever node the cause was diagnosed at
+        evidence = replace(cause.evidence, failing_downstream=failing) if failing is not None else cause.evidence
         out.append(replace(cause, evidence=evidence, share=round(min(1.0, cause.share), 4)))
     return sorted(out, key=lambda c: (c.kind == CauseKind.UNKNOWN, -c.share))

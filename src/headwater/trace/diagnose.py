@@ -142,28 +142,47 @@ def _bad_word(check: Check) -> str:
 def derived_input_check(
     ctx: Context, scope: Scope, check: Check, classified: Classified, i: int, parent_column: str
 ) -> tuple[Check | None, int]:
-    """Through an expression the check cannot be translated; inputs of failing rows are bad when they are
-    values the passing rows never have (categorical) or lie outside the passing rows' range (numeric).
-    Returns the check to carry upstream (`not in {bad values}` / `between [min, max of passing]`)."""
-    if not classified.passing:
+    """Through an expression the check cannot be translated. The inputs of failing rows are bad when they
+    are values the passing rows never have (categorical) or lie outside the passing rows' range (numeric);
+    one grouped scan counts them. Returns the check to carry upstream (`not in {bad values}` /
+    `between [passing min, passing max]`) and the failing rows it explains."""
+    if not classified.passing or i not in classified.passing_range:
         return None, 0  # every row fails: the transformation, not some inputs
+    low, high = classified.passing_range[i]
     sample = next((r.get(f"hw_in_{i}") for r in classified.samples if r.get(f"hw_in_{i}") is not None), None)
     numeric = (isinstance(sample, int | float) and not isinstance(sample, bool)) or hasattr(sample, "as_tuple")
-    bad = classified.input_outside.get(i, 0) if numeric else classified.input_new.get(i, 0)
-    if bad * 2 < classified.failing:
-        return None, 0
     predicate = failing_predicate(check, exp.column("hw_out", quoted=True))
     assert predicate is not None
     value = exp.column(f"hw_in_{i}", quoted=True)
-    passing = exp.or_(exp.not_(predicate.copy()), exp.Is(this=exp.paren(predicate.copy()), expression=exp.Null()))
+    failing = exp.paren(predicate.copy())
     projections = {"hw_out": scope.output, f"hw_in_{i}": scope.inputs()[i]}
-    if numeric:
-        outer = exp.select(exp.func("min", value.copy()), exp.func("max", value.copy())).from_(ROWS).where(passing)
-        row = ctx.warehouse.query(with_rows(scope, projections, outer), purpose="passing range", relation=scope.column).rows[0]
-        return Between(parent_column, row[0], row[1]), bad
-    outer = exp.select(value.copy()).distinct().from_(ROWS).where(exp.and_(predicate.copy(), exp.not_(exp.Is(this=value.copy(), expression=exp.Null())))).limit(50)
-    values = tuple(r[0] for r in ctx.warehouse.query(with_rows(scope, projections, outer), purpose="bad input values", relation=scope.column).rows)
-    return InSet(parent_column, values, negate=True), bad
+    if numeric and low is not None:
+        outside = exp.and_(failing, exp.or_(exp.LT(this=value.copy(), expression=exp.convert(low)),
+                                            exp.GT(this=value.copy(), expression=exp.convert(high))))
+        outer = exp.select(exp.func("sum", exp.case().when(outside, exp.Literal.number(1)).else_(exp.Literal.number(0)))).from_(ROWS)
+        result = ctx.warehouse.query(with_rows(scope, projections, outer), purpose="inputs outside the passing range", relation=scope.column)
+        bad = int(result.rows[0][0] or 0)
+        return (Between(parent_column, low, high), bad) if bad * 2 >= classified.failing else (None, 0)
+    one = exp.Literal.number(1)
+    zero = exp.Literal.number(0)
+    groups = (
+        exp.select(value.copy(),
+                   exp.alias_(exp.func("sum", exp.case().when(failing.copy(), one).else_(zero)), "hw_f", quoted=True),
+                   exp.alias_(exp.func("sum", exp.case().when(failing.copy(), zero).else_(one)), "hw_p", quoted=True))
+        .from_(ROWS).where(exp.not_(exp.Is(this=value.copy(), expression=exp.Null()))).group_by(value.copy())
+    )
+    outer = (
+        exp.select(value.copy(), exp.column("hw_f", quoted=True),
+                   exp.alias_(exp.Window(this=exp.func("sum", exp.column("hw_f", quoted=True))), "hw_total", quoted=True))
+        .from_(groups.subquery("hw_groups"))
+        .where(exp.and_(exp.column("hw_p", quoted=True).eq(zero), exp.GT(this=exp.column("hw_f", quoted=True), expression=zero)))
+        .order_by(exp.Ordered(this=exp.column("hw_f", quoted=True), desc=True)).limit(50)
+    )
+    rows = ctx.warehouse.query(with_rows(scope, projections, outer), purpose="input values never passing", relation=scope.column).rows
+    bad = int(rows[0][2]) if rows else 0
+    if bad * 2 < classified.failing:
+        return None, 0
+    return InSet(parent_column, tuple(r[0] for r in rows), negate=True), bad
 
 
 def transformation(

@@ -32,8 +32,7 @@ class Classified:
     failing: int
     passing: int
     input_bad: dict[int, int] = field(default_factory=dict)
-    input_new: dict[int, int] = field(default_factory=dict)  # value never seen in passing rows
-    input_outside: dict[int, int] = field(default_factory=dict)  # outside the passing rows' range
+    passing_range: dict[int, tuple[Any, Any]] = field(default_factory=dict)  # inputs through an expression
     join_miss: dict[int, int] = field(default_factory=dict)
     join_miss_keys: dict[int, int] = field(default_factory=dict)
     nulled: int = 0
@@ -134,17 +133,10 @@ def classify(
             bad = exp.and_(bad, matched.copy()) if matched is not None else bad
             measures.append(exp.alias_(_count_if(among_failing(bad)), f"hw_bad_{i}", quoted=True))
         if not isinstance(check, NotNull) and not translatable[i]:
-            # Through an expression: is the failing rows' input a value the passing rows never have?
-            seen = exp.select(value.copy()).from_(ROWS).where(exp.and_(passing_rows.copy(), _not_null(value.copy())))
-            new = exp.and_(_not_null(value.copy()), exp.not_(exp.In(this=value.copy(), query=exp.Subquery(this=seen))))
-            measures.append(exp.alias_(_count_if(among_failing(new)), f"hw_new_{i}", quoted=True))
-            low = exp.select(exp.func("min", value.copy())).from_(ROWS).where(passing_rows.copy())
-            high = exp.select(exp.func("max", value.copy())).from_(ROWS).where(passing_rows.copy())
-            outside = exp.or_(
-                exp.LT(this=value.copy(), expression=exp.Subquery(this=low)),
-                exp.GT(this=value.copy(), expression=exp.Subquery(this=high)),
-            )
-            measures.append(exp.alias_(_count_if(among_failing(outside)), f"hw_outside_{i}", quoted=True))
+            # Through an expression: the passing rows' range of this input, for `derived_input_check`.
+            passing_value = exp.case().when(passing_rows.copy(), value.copy()).else_(exp.Null())
+            measures.append(exp.alias_(exp.func("min", passing_value), f"hw_plo__{i}", quoted=True))
+            measures.append(exp.alias_(exp.func("max", passing_value.copy()), f"hw_phi__{i}", quoted=True))
     for join in joins:
         miss = among_failing(_miss_condition(join))
         measures.append(exp.alias_(_count_if(miss), f"hw_miss_{join.index}", quoted=True))
@@ -180,8 +172,7 @@ def classify(
         failing=int(row.get("hw_failing") or 0),
         passing=int(row.get("hw_passing") or 0),
         input_bad=ints("hw_bad_"),
-        input_new=ints("hw_new_"),
-        input_outside=ints("hw_outside_"),
+        passing_range={i: (row[f"hw_plo__{i}"], row[f"hw_phi__{i}"]) for i in range(len(inputs)) if f"hw_plo__{i}" in row},
         join_miss=ints("hw_miss_"),
         join_miss_keys=ints("hw_misskeys_"),
         join_miss_samples=miss_keys,

@@ -46,7 +46,9 @@ def _cause(ctx: Context, node: Node, column: str, mechanism: Mechanism, text: st
                      summary.replace("{where}", where), side)
 
 
-def locally(ctx: Context, node: Node, check: Check, outcome: Outcome, share: float, walk: Walk | None = None) -> list[RootCause]:
+def locally(
+    ctx: Context, node: Node, check: Check, outcome: Outcome, share: float, walk: Walk | None = None, carried: bool = True
+) -> list[RootCause]:
     """The check fails here and its upstream columns pass: what in this model makes it fail?"""
     scope = locate(node.compiled_code or "", ctx.dialect, columns_of(check)[0]) if columns_of(check) else None
     if scope is not None and node.materialized == "incremental" and node.identifier:
@@ -71,7 +73,8 @@ def locally(ctx: Context, node: Node, check: Check, outcome: Outcome, share: flo
     text = scope.output.sql(dialect=ctx.dialect) if scope is not None else ""
     column = check.column or ",".join(columns_of(check))
     return [_cause(ctx, node, column, Mechanism.EXPRESSION, text, Evidence(outcome.failing, outcome.failing, outcome.total, (), outcome.sql, outcome.observed), share,
-                   f"`{node.name}` makes `{column}` fail {describe(check)} although its upstream columns pass ({outcome.observed}); see {{where}}")]
+                   f"`{node.name}` makes `{column}` fail {describe(check)} " + ("although its upstream columns pass" if carried
+                   else "(the check does not carry through its join to the upstream rows)") + f" ({outcome.observed}); see {{where}}")]
 
 
 def _declared_keys_upstream(ctx: Context, node: Node, fan_outs: list[RootCause], walk: Walk) -> list[RootCause]:

@@ -96,8 +96,12 @@ def walk(ctx: Context, node: Node, check: Check, outcome: Outcome, share: float 
 
 
 def _reshapes_rows(ctx: Context, node: Node, columns: tuple[str, ...]) -> bool:
-    edges = ctx.lineage.edges_into(ColumnRef(node.unique_id, columns[0])) if columns else ()
-    return any(e.kind in (EdgeKind.JOIN, EdgeKind.GROUP) for e in edges)
+    """Whether the column's values come from a joined (lookup) side: its upstream rows are other rows, in
+    other proportions. Values of the driving table keep their proportions (a GROUP BY key roughly too)."""
+    scope = locate(node.compiled_code or "", ctx.dialect, columns[0]) if columns else None
+    if scope is None:
+        return True
+    return bool(scope.joins) and any(c.table.lower() != scope.driving.lower() for c in scope.inputs())
 
 
 def _unknown_reason(ctx: Context, node: Node, column: str) -> str:
@@ -192,7 +196,7 @@ def table_walk(ctx: Context, node: Node, check: Check, outcome: Outcome, share: 
     columns = columns_of(check)
     if isinstance(check, Drift | McvShare) and _reshapes_rows(ctx, node, columns):
         # A distribution is not carried through a join or a GROUP BY: the shares upstream are of other rows.
-        return diagnose.locally(ctx, node, check, outcome, share, walk)
+        return diagnose.locally(ctx, node, check, outcome, share, walk, carried=False)
     by_parent: dict[str, dict[str, Edge]] = defaultdict(dict)
     unknown: list[Edge] = []
     for column in columns:
