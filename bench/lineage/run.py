@@ -63,8 +63,8 @@ installed in its own venv `bench/.venv-colibri`, git-ignored).
 
 {context}
 
-- *JSON load*, *floor*, *cold*, *warm*: seconds inside a fresh process (`bench/lineage/measure.py`), without
-  interpreter start-up. *cold*: empty cache; *warm*: the same manifest again with the cache of the cold run.
+- *JSON load*, *floor*, *cold*, *warm*: seconds inside a fresh process (`bench/lineage/measure.py`), after
+  start-up and imports. *cold*: empty cache; *warm*: the same manifest again with the cache of the cold run.
 - *process* columns: the whole command's wall time, start-up included (`headwater lineage --stats --format
   json`, `colibri generate`); the colibri ratio compares these.
 - *resolved*: model columns whose every value path ends at a source/seed column or a literal.

@@ -295,3 +295,37 @@ def test_fresh_reference_defaults_to_now(pandas_batch: Callable[[pd.DataFrame], 
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     recent = pd.DataFrame({"at": [now - dt.timedelta(minutes=5)]})
     assert validate(pandas_batch(recent), hg.ExpectTableToBeFresh(column="at", max_lag="1h")).success
+
+
+ODCS = """\
+apiVersion: v3.0.2
+kind: DataContract
+id: example-products
+version: 1.0.0
+status: active
+schema:
+  - name: dim_products
+    physicalName: marts.dim_products
+    properties:
+      - {name: product_id, physicalType: integer, required: true}
+      - {name: sku, logicalType: string}
+      - {name: product_name, physicalType: varchar}
+      - {name: category, physicalType: varchar}
+      - {name: unit_price, logicalType: number}
+"""
+
+
+@pytest.mark.slow
+def test_duckdb_schema_contract_from_odcs(
+    example_template: Path, faulted_example: Callable[[str], Path], warehouses: Warehouses, tmp_path: Path
+) -> None:
+    contract = tmp_path / "products.odcs.yaml"
+    contract.write_text(ODCS)
+    expectation = hg.ExpectTableSchemaToMatchContract(odcs_path=str(contract), odcs_schema="dim_products")
+    clean = validate(warehouses.batch(database_path(example_template), "marts.dim_products"), expectation)
+    # `required` is a promise about values (a data rule), not DDL: the nullable column does not break it.
+    assert clean.success, clean.result["details"]["violations"]
+    renamed = faulted_example("rename_product_name")
+    broken = validate(warehouses.batch(database_path(renamed), "marts.dim_products"), expectation)
+    kinds = {(v["kind"], v["column"]) for v in broken.result["details"]["violations"]}
+    assert ("missing", "product_name") in kinds

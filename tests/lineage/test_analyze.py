@@ -43,3 +43,26 @@ def test_snapshot_gets_dbt_columns(tmp_path: Path) -> None:
     graph = build_lineage(load_artifacts(target_path=corpus), cache_dir=tmp_path)
     columns = graph.columns_of("snapshot.jaffle_shop.orders_snapshot")
     assert {"order_id", "dbt_valid_from", "dbt_valid_to"} <= set(columns)
+
+
+def test_expression_text_and_line_come_from_the_model_file() -> None:
+    from sqlglot import exp
+    from sqlglot.schema import MappingSchema
+
+    from headwater.lineage.analyze import analyze_model
+    from headwater.lineage.locate import Locator
+
+    raw = "select\n    id,\n    cast(amount as decimal(12, 2)) as amount\nfrom {{ ref('orders') }}\nwhere {{ flt() }}\n"
+    compiled = "select\n    id,\n    cast(amount as decimal(12, 2)) as amount\nfrom w.raw.orders\nwhere status = 'ok'\n"
+    columns = {"raw.orders": ("id", "amount", "status")}
+    result = analyze_model(
+        "model.p.m", compiled, "duckdb", MappingSchema(dialect="duckdb"),
+        lambda t: f"{t.db}.{t.name}" if isinstance(t, exp.Table) else None, lambda _: None,
+        Locator(compiled, raw, "duckdb"), table_columns=columns.get,
+    )
+    cast = next(e for e in result.edges if e.target == "amount")
+    assert (cast.kind, cast.expression, cast.line, cast.compiled) == (
+        "cast", "cast(amount as decimal(12, 2)) as amount", 3, False
+    )
+    flt = next(e for e in result.row_edges if e.kind == "filter")
+    assert (flt.expression, flt.line, flt.compiled) == ("where status = 'ok'", 5, True)

@@ -34,6 +34,7 @@ def test_top_root_cause_matches_ground_truth(faulted_example: Callable[[str], Pa
     assert top.column in fault.truth.columns, got
     assert top.mechanism.value == fault.truth.mechanism, got
     assert top.summary and top.evidence.sql
+    assert top.file and top.line, "every root cause says where: the model line, or the source's YAML line"
     with duckdb.connect(str(database_path(project)), read_only=True) as con:  # the evidence re-runs as is
         con.execute(top.evidence.sql).fetchall()
     assert result.exit_code == 0

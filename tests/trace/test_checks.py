@@ -82,3 +82,27 @@ def test_rename_moves_a_check_to_upstream_columns() -> None:
     assert rename(Unique(("a", "b")), {"a": "x"}) == Unique(("x", "b"))
     assert rename(NotNull("email"), {"email": "mail"}) == NotNull("mail")
     assert describe(Between("a", 0, 5)) == "between [0, 5]"
+
+
+def test_baseline_file_and_contract_references(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    baseline = tmp_path / "baseline.json"
+    baseline.write_text(json.dumps({"columns": {"device": {"kind": "categorical", "values": ["web", "app"], "weights": [0.6, 0.4], "count": 10}}}))
+    drift = check_from_expectation("expect_column_distribution_to_match_baseline",
+                                   {"column": "device", "baseline_path": str(baseline), "psi_threshold": 0.1})
+    assert drift == Drift("device", ("web", "app"), (0.6, 0.4), threshold=0.1)
+
+    manifest = tmp_path / "manifest.json"
+    manifest.write_text(json.dumps({"nodes": {"model.p.dim": {"resource_type": "model", "name": "dim", "unique_id": "model.p.dim",
+                                                               "columns": {"id": {"name": "id", "data_type": "integer"}}}}}))
+    contract = check_from_expectation("expect_table_schema_to_match_contract", {"dbt_manifest": str(manifest), "dbt_model": "dim"})
+    assert contract == Schema(("id",), (("id", "integer"),), exact=True)
+
+    odcs = tmp_path / "contract.yaml"
+    odcs.write_text("schema:\n  - name: orders\n    properties:\n      - {name: order_id, physicalType: bigint}\n")
+    assert check_from_expectation("expect_table_schema_to_match_contract", {"odcs_path": str(odcs)}) == Schema(
+        ("order_id",), (("order_id", "bigint"),))
+
+    missing = check_from_expectation("expect_column_distribution_to_match_baseline", {"column": "x", "baseline_path": str(tmp_path / "no.json")})
+    assert isinstance(missing, Untraceable) and "unreadable" in missing.reason

@@ -64,7 +64,7 @@ class Context:
     locator: Locator
     qualified: bool = True
     leaves: dict[tuple[int, str], list[Leaf]] = field(default_factory=dict)
-    _outputs: dict[int, Outputs] = field(default_factory=dict)
+    outputs_memo: dict[int, Outputs] = field(default_factory=dict)
     _sources: dict[int, dict[str, Source]] = field(default_factory=dict)
     _tables: dict[int, str | None] = field(default_factory=dict)
     _names: dict[int, frozenset[str] | None] = field(default_factory=dict)
@@ -100,10 +100,10 @@ class Context:
 def outputs(ctx: Context, scope: Scope) -> Outputs:
     """The output columns of a scope (memoised)."""
     key = id(scope)
-    found = ctx._outputs.get(key)
+    found = ctx.outputs_memo.get(key)
     if found is not None:
         return found
-    ctx._outputs[key] = Outputs({}, [])  # a recursive CTE reading itself sees no columns
+    ctx.outputs_memo[key] = Outputs({}, [])  # a recursive CTE reading itself sees no columns
     if not ctx.qualified and (_has_column_aliases(scope) or scope.pivots):
         raise Fallback
     columns: dict[str, Output] = {}
@@ -124,7 +124,7 @@ def outputs(ctx: Context, scope: Scope) -> Outputs:
                 continue
             name = projection.alias_or_name.lower() or f"_col_{position}"  # qualify's name for `select 1 + 2`
             columns.setdefault(name, Output(position, projection))
-    found = ctx._outputs[key] = Outputs(columns, stars)
+    found = ctx.outputs_memo[key] = Outputs(columns, stars)
     return found
 
 

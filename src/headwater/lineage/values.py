@@ -44,7 +44,7 @@ def column_leaves(ctx: Context, scope: Scope, name: str) -> list[Leaf] | None:
     found = ctx.leaves.get(key)
     if found is not None:
         return found
-    output = outputs(ctx, scope).columns.get(name)
+    output = (ctx.outputs_memo.get(key[0]) or outputs(ctx, scope)).columns.get(name)
     if output is None:
         return None
     ctx.leaves[key] = []  # a column defined through itself (recursive CTE) adds nothing
@@ -154,6 +154,8 @@ def compose(inner: Leaf, rank: int, renamed: bool, step: exp.Expr | str) -> Leaf
     if inner.reason:
         return inner
     keep_inner = inner.step is not None and (inner.rank, inner.renamed) >= (rank, renamed)
+    if keep_inner and rank <= inner.rank and (inner.renamed or not renamed):
+        return inner  # the step adds nothing (a `*` or a plain reference): no new object
     return Leaf(
         inner.node,
         inner.column,

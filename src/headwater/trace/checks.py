@@ -114,6 +114,7 @@ class Drift:
     shares: tuple[float, ...] = ()
     bins: tuple[float, ...] = ()
     threshold: float = 0.2  # population stability index
+    min_sample_size: int = 0  # fewer non-null rows: not judged
     name: ClassVar[str] = "drift"
 
 
@@ -216,6 +217,10 @@ def describe(check: Check) -> str:
         return f"distinct values {'equal' if check.exact else 'contain'} {{{', '.join(map(repr, check.values))}}}"
     if isinstance(check, Between):
         what = "" if check.stat == "value" else f"{check.stat} "
+        if check.max_value is None:
+            return f"{what}>{'' if check.strict_min else '='} {check.min_value}"
+        if check.min_value is None:
+            return f"{what}<{'' if check.strict_max else '='} {check.max_value}"
         return f"{what}between [{check.min_value}, {check.max_value}]"
     if isinstance(check, Regex):
         return f"{'not ' if check.negate else ''}regex {check.pattern!r}"

@@ -122,6 +122,30 @@ class Context:
                 return file, number
         return file, None
 
+    def yaml_line(self, node: Node, column: str) -> int | None:
+        """1-based line of `column` under the table's entry in the YAML that declares a source (or seed)."""
+        root = self.artifacts.project_dir
+        if root is None or not node.original_file_path.endswith((".yml", ".yaml")):
+            return None
+        try:
+            lines = (root / node.original_file_path).read_text().splitlines()
+        except OSError:
+            return None
+        table = re.compile(rf"^(\s*)-\s*name:\s*['\"]?{re.escape(node.name)}['\"]?\s*$")
+        wanted = re.compile(rf"name:\s*['\"]?{re.escape(column)}['\"]?\s*[,}}\s]")
+        for start, line in enumerate(lines):
+            found = table.match(line)
+            if found is None:
+                continue
+            sibling = re.compile(rf"^{found.group(1)}-\s")  # the next table at the same indentation
+            for number in range(start + 1, len(lines)):
+                if sibling.match(lines[number]):
+                    break
+                if column and wanted.search(lines[number] + " "):
+                    return number + 1
+            return start + 1
+        return None
+
     def declared_type(self, node: Node, column: str) -> str | None:
         declared = node.columns.get(column.lower())
         return declared.data_type if declared is not None else None

@@ -6,6 +6,8 @@ ones (fan-out, filter, schema change, drift) in `headwater.trace.local`.
 
 from __future__ import annotations
 
+import re
+
 from sqlglot import exp
 
 from headwater.dbt import Node
@@ -253,7 +255,7 @@ def at_leaf(ctx: Context, node: Node, check: Check, outcome: Outcome, share: flo
     """A source, seed or snapshot that already fails: the data arrives bad."""
     mechanism = Mechanism.SOURCE_DATA
     kind = CauseKind.SOURCE
-    if isinstance(check, Freshness):
+    if isinstance(check, Freshness) or _newest_too_old(check, outcome):
         mechanism = Mechanism.STALE
     elif isinstance(check, Schema):
         mechanism, kind = Mechanism.SCHEMA_CHANGE, CauseKind.SCHEMA
@@ -275,10 +277,18 @@ def at_leaf(ctx: Context, node: Node, check: Check, outcome: Outcome, share: flo
         column=column,
         mechanism=mechanism,
         file=node.original_file_path,
+        line=ctx.yaml_line(node, check.column or ""),
         evidence=Evidence(None, outcome.failing, outcome.total, samples, sql or outcome.sql, outcome.observed),
         share=share,
         summary=summary,
     )
+
+
+def _newest_too_old(check: Check, outcome: Outcome) -> bool:
+    """`max(timestamp) >= bound` failing at a source is staleness, whatever the expectation is called."""
+    if not isinstance(check, Between) or check.stat != "max" or check.min_value is None:
+        return False
+    return bool(re.match(r"\d{4}-\d{2}-\d{2}", str(check.min_value))) and "max =" in outcome.observed
 
 
 def _leaf_samples(ctx: Context, node: Node, check: Check) -> tuple[tuple[str, ...], str]:

@@ -64,7 +64,10 @@ def drift(warehouse: Warehouse, source: exp.Expr, check: Drift, label: str) -> O
     )
     result = warehouse.query(query, purpose=f"distribution on {label}", relation=label)
     counts = {row[0]: int(row[1]) for row in result.rows}
-    total = sum(counts.values()) or 1
+    rows = sum(counts.values())
+    if rows < check.min_sample_size:
+        return Outcome(check, False, None, rows, f"{rows} rows: fewer than {check.min_sample_size}, not judged", result.probe.sql)
+    total = rows or 1
     if check.bins:
         actual = [counts.get(i, 0) / total for i in range(len(check.shares))]
     else:
@@ -72,12 +75,13 @@ def drift(warehouse: Warehouse, source: exp.Expr, check: Drift, label: str) -> O
         by_text = {str(k): v for k, v in counts.items()}
         actual = [by_text.get(k, 0) / total for k in keys]
     expected = list(check.shares)
-    other = 1.0 - sum(actual)
-    if other > 1e-9:  # values the baseline never saw
-        actual.append(other)
-        expected.append(0.0)
+    # values the baseline did not list: one "other" bucket on both sides
+    other_actual, other_expected = max(0.0, 1.0 - sum(actual)), max(0.0, 1.0 - sum(expected))
+    if other_actual > 1e-9 or other_expected > 1e-9:
+        actual.append(other_actual)
+        expected.append(other_expected)
     value = psi(expected, actual)
-    return Outcome(check, value > check.threshold, None, total, f"PSI {value:.3f} (threshold {check.threshold})", result.probe.sql)
+    return Outcome(check, value > check.threshold, None, rows, f"PSI {value:.3f} (threshold {check.threshold})", result.probe.sql)
 
 
 def referential(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from headwater.errors import ConfigError, suggest
@@ -103,29 +104,52 @@ def _fresh(kw: Kwargs) -> Check:
 
 
 def _drift(kw: Kwargs) -> Check:
+    """Inline `baseline` (or KL `partition_object`), or the column's profile in `baseline_path` (the file
+    `headwater baseline` writes: {"columns": {name: profile}})."""
     baseline = kw.get("baseline") or kw.get("partition_object") or {}
+    if not baseline and kw.get("baseline_path"):
+        import orjson
+
+        try:
+            data = orjson.loads(Path(str(kw["baseline_path"])).read_bytes())
+        except (OSError, orjson.JSONDecodeError) as err:
+            return Untraceable("expect_column_distribution_to_match_baseline", _col(kw), f"baseline file unreadable: {err}")
+        columns = data.get("columns", data) if isinstance(data, Mapping) else {}
+        baseline = columns.get(kw.get("column")) or columns.get(_col(kw)) or {}
+    threshold = float(kw.get("psi_threshold") or kw.get("threshold") or 0.2)
+    minimum = int(kw.get("min_sample_size") or 0)
     if isinstance(baseline, Mapping):
         if "bins" in baseline:
-            return Drift(_col(kw), bins=tuple(baseline["bins"]), shares=tuple(baseline.get("weights", ())))
+            return Drift(_col(kw), bins=tuple(baseline["bins"]), shares=tuple(baseline.get("weights", ())),
+                         threshold=threshold, min_sample_size=minimum)
         if "values" in baseline:
-            return Drift(_col(kw), values=tuple(baseline["values"]), shares=tuple(baseline.get("weights", ())))
+            return Drift(_col(kw), values=tuple(baseline["values"]), shares=tuple(baseline.get("weights", ())),
+                         threshold=threshold, min_sample_size=minimum)
         if "shares" in baseline and isinstance(baseline["shares"], Mapping):
             shares = baseline["shares"]
-            return Drift(_col(kw), values=tuple(shares), shares=tuple(float(v) for v in shares.values()))
+            return Drift(_col(kw), values=tuple(shares), shares=tuple(float(v) for v in shares.values()),
+                         threshold=threshold, min_sample_size=minimum)
     return Untraceable(
         "expect_column_distribution_to_match_baseline",
         _col(kw),
-        "the baseline is not inline in the expectation (give `baseline` with values/bins and weights)",
+        "no baseline profile for the column (give `baseline` or `baseline_path` with values/bins and weights)",
     )
 
 
 def _schema_contract(kw: Kwargs) -> Check:
-    contract = kw.get("contract") or kw.get("columns") or {}
-    names: list[str] = []
-    types: list[tuple[str, str]] = []
-    items = contract.get("columns", contract) if isinstance(contract, Mapping) else contract
+    """Inline `columns`, a dbt model contract (`dbt_manifest` + `dbt_model`) or an ODCS file (`odcs_path`)."""
+    items: Any = kw.get("contract") or kw.get("columns") or ()
+    exact_default = False
+    if not items and kw.get("dbt_manifest") and kw.get("dbt_model"):
+        items, exact_default = _dbt_contract_columns(str(kw["dbt_manifest"]), str(kw["dbt_model"])), True
+    elif not items and kw.get("odcs_path"):
+        items = _odcs_columns(str(kw["odcs_path"]), kw.get("odcs_schema"))
+    if isinstance(items, Mapping):
+        items = items.get("columns", items)
     if isinstance(items, Mapping):
         items = [{"name": k, **(v if isinstance(v, Mapping) else {"data_type": v})} for k, v in items.items()]
+    names: list[str] = []
+    types: list[tuple[str, str]] = []
     for item in items or ():
         if isinstance(item, str):
             names.append(item.lower())
@@ -134,7 +158,38 @@ def _schema_contract(kw: Kwargs) -> Check:
             dtype = item.get("data_type") or item.get("type") or item.get("physicalType")
             if dtype:
                 types.append((str(item["name"]).lower(), str(dtype)))
-    return Schema(tuple(names), tuple(types), exact=bool(kw.get("exact", kw.get("allow_extra", True) is False)))
+    if not names:
+        return Untraceable("expect_table_schema_to_match_contract", "", "its contract could not be read")
+    allow_extra = kw.get("allow_extra")
+    exact = (allow_extra is False) if allow_extra is not None else exact_default
+    return Schema(tuple(names), tuple(types), exact=exact)
+
+
+def _dbt_contract_columns(manifest_path: str, model: str) -> list[dict[str, Any]]:
+    import orjson
+
+    try:
+        nodes = orjson.loads(Path(manifest_path).read_bytes()).get("nodes", {})
+    except (OSError, orjson.JSONDecodeError):
+        return []
+    for node in nodes.values():
+        if node.get("resource_type") == "model" and model in (node.get("name"), node.get("unique_id")):
+            return [{"name": c.get("name", k), "data_type": c.get("data_type")} for k, c in (node.get("columns") or {}).items()]
+    return []
+
+
+def _odcs_columns(path: str, schema_name: Any) -> list[dict[str, Any]]:
+    import yaml
+
+    try:
+        document = yaml.safe_load(Path(path).read_text()) or {}
+    except (OSError, yaml.YAMLError):
+        return []
+    objects = document.get("schema") or []
+    chosen = next((o for o in objects if not schema_name or o.get("name") == schema_name), None)
+    if not chosen:
+        return []
+    return [{"name": p.get("name"), "data_type": p.get("physicalType") or p.get("logicalType")} for p in chosen.get("properties") or ()]
 
 
 def _columns_set(kw: Kwargs) -> Check:

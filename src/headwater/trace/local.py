@@ -255,7 +255,7 @@ def _missing_origin(ctx: Context, node: Node, column: str, outcome: Outcome, see
                 detail = f"declared `{column}` is missing in {ctx.label(parent)}" + (f"; undeclared new columns: {', '.join(new)}" if new else "")
                 ev = Evidence(outcome.failing, 1, len(cols), tuple(new), ctx.warehouse.probes[-1].sql if ctx.warehouse.probes else "", detail)
                 causes.append(RootCause(CauseKind.SCHEMA, parent.unique_id, ctx.label(parent), column, Mechanism.SCHEMA_CHANGE, "",
-                                        parent.original_file_path, None, ev, 1.0,
+                                        parent.original_file_path, ctx.yaml_line(parent, column), ev, 1.0,
                                         f"the source column `{parent.display_name}.{column}` is gone from {ctx.label(parent)}"
                                         + (f" (new columns: {', '.join(new)}: renamed?)" if new else "")))
         else:
@@ -276,7 +276,7 @@ def source_type_change(ctx: Context, ref: ColumnRef, evidence: Evidence, share: 
             if declared and actual and not same_type(declared, actual):
                 detail = f"declared {declared}, now {actual}; " + evidence.detail
                 return RootCause(CauseKind.SCHEMA, node.unique_id, ctx.label(node), current.column, Mechanism.SCHEMA_CHANGE, "",
-                                 node.original_file_path, None, Evidence(evidence.failing_downstream, evidence.failing_here, evidence.total_here,
+                                 node.original_file_path, ctx.yaml_line(node, current.column), Evidence(evidence.failing_downstream, evidence.failing_here, evidence.total_here,
                                                                          evidence.sample_keys, evidence.sql, detail), share,
                                  f"`{node.display_name}.{current.column}` changed type at the source from {declared} to {actual}; "
                                  f"downstream casts turn {evidence.failing_here or 0:,} of its values into NULL")

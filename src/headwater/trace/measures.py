@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlglot import exp
@@ -111,6 +111,18 @@ def _aggregates(check: Check, key: str) -> list[exp.Expr]:
     return [exp.alias_(_count_if(predicate), f"{key}_f")] if predicate is not None else []
 
 
+def _comparable(value: Any, bound: Any) -> Any:
+    """GX gives date bounds as ISO strings; compare them as what the warehouse returned."""
+    if isinstance(bound, str) and isinstance(value, datetime | date):
+        parsed = datetime.fromisoformat(bound.replace("Z", "+00:00"))
+        if isinstance(value, datetime):
+            return parsed.replace(tzinfo=value.tzinfo) if value.tzinfo else parsed.replace(tzinfo=None)
+        return parsed.date()
+    if isinstance(bound, int | float) and hasattr(value, "as_tuple"):  # Decimal vs float
+        return type(value)(str(bound))
+    return bound
+
+
 def _ratio_failed(failing: int, total: int, mostly: float) -> bool:
     if failing == 0:
         return False
@@ -135,10 +147,8 @@ def _judge(check: Check, row: dict[str, Any], key: str, total: int, as_of: datet
         return bool(missing) or extra > 0, len(missing) + (1 if extra else 0), shown + (f", {extra} rows outside" if extra else "")
     if isinstance(check, Between) and check.stat != "value":
         value = row[f"{key}_v"]
-        bad = value is None or (
-            (check.min_value is not None and value < check.min_value)
-            or (check.max_value is not None and value > check.max_value)
-        )
+        low, high = _comparable(value, check.min_value), _comparable(value, check.max_value)
+        bad = value is None or (low is not None and value < low) or (high is not None and value > high)
         return bool(bad), 0, f"{check.stat} = {value}"
     failing = int(row.get(f"{key}_f") or 0)
     mostly = getattr(check, "mostly", 1.0)

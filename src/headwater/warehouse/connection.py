@@ -93,7 +93,11 @@ class Warehouse:
     def query(self, statement: str | exp.Expr, purpose: str = "", relation: str = "") -> ProbeResult:
         """Run one read-only query and record it. Raises ProbeError when the warehouse rejects it."""
         tree = ensure_select(statement, self.dialect)
-        sql = render(tree, self.dialect) if isinstance(statement, exp.Expr) else statement
+        if isinstance(statement, exp.Expr):
+            sql = render(tree, self.dialect)
+            sql = render(tree, self.dialect, pretty=True) if len(sql) > 200 else sql
+        else:
+            sql = statement
         started = time.perf_counter()
         try:
             columns, rows = self._execute(sql)

@@ -59,7 +59,8 @@ def ensure_select(statement: str | exp.Expr, dialect: str) -> exp.Query:
     return tree
 
 
-def render(query: exp.Query, dialect: str) -> str:
-    """SQL text with every identifier quoted (after normalising unquoted ones the way the dialect folds them)."""
+def render(query: exp.Query, dialect: str, pretty: bool = False) -> str:
+    """SQL text with every identifier quoted (after normalising unquoted ones the way the dialect folds them).
+    `pretty` lays long probes out on several lines, for the people who re-run them from a report."""
     normalized = normalize_identifiers(query.copy(), dialect=dialect)
-    return normalized.sql(dialect=dialect, identify=True)
+    return normalized.sql(dialect=dialect, identify=True, pretty=pretty)

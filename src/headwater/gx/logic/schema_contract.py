@@ -130,7 +130,12 @@ def schema_violations(
     exact_order: bool = False,
     allow_widening: bool = True,
 ) -> tuple[Violation, ...]:
-    """Every way `actual` breaks `contract`: missing / unexpected columns, types, nullability, order."""
+    """Every way `actual` breaks `contract`: missing / unexpected columns, types, nullability, order.
+
+    Nullability is metadata here: a column the contract declares NOT NULL (dbt `not_null` constraint,
+    inline `nullable: false`) must be declared NOT NULL in the table. ODCS `required` is a promise about
+    values, not DDL: it is a data rule (`headwater gate`), not checked by this schema expectation.
+    """
     found: list[Violation] = []
     for change in check_schema(contract, actual):
         if isinstance(change, ColumnRemoved):
@@ -147,30 +152,9 @@ def schema_violations(
             found.append(Violation("nullability", change.column, "not null", "nullable", change.reason))
         elif isinstance(change, Unevaluated):
             found.append(Violation("unevaluated", change.column, None, None, change.reason))
-    found += _required_not_declared(contract, actual, {v.column for v in found if v.kind == "nullability"})
     if exact_order:
         found += _order(contract, actual)
     return tuple(found)
-
-
-def _required_not_declared(
-    contract: TableContract, actual: ActualTable, done: set[str | None]
-) -> list[Violation]:
-    # check_schema flags only dbt `not_null` constraints; a contract's `required` means the same here.
-    out = []
-    for spec in contract.columns:
-        column = actual.column(spec.name)
-        if spec.required and spec.name not in done and column is not None and column.nullable is True:
-            out.append(
-                Violation(
-                    "nullability",
-                    spec.name,
-                    "not null",
-                    "nullable",
-                    f"column {spec.name} is required but the table allows NULL",
-                )
-            )
-    return out
 
 
 def _order(contract: TableContract, actual: ActualTable) -> list[Violation]:
