@@ -36,25 +36,6 @@ COLIBRI = HERE.parent / ".venv-colibri" / "bin" / "colibri"
 DOCS = REPO / "docs" / "benchmarks.md"
 
 
-@dataclass
-class Row:
-    name: str
-    models: int
-    json_s: float
-    floor_s: float
-    cold_1: float
-    cold_n: float
-    warm: float
-    cli_cold: float
-    cli_warm: float
-    colibri: float | None
-    peak_mb: float
-    floor_mb: float
-    colibri_mb: float | None
-    coverage: float
-    floor_process: float
-
-
 PREAMBLE = """`headwater lineage --stats` on synthetic manifests (`bench/lineage/synth.py`: staging `select *` CTEs
 with renames and casts, CTE chains with LEFT JOINs and `a.*`, UNION ALL, aggregates with GROUP BY/HAVING,
 window functions) and on the shared corpora, against the floor (orjson load + `sqlglot.parse_one` of every
@@ -63,10 +44,13 @@ installed in its own venv `bench/.venv-colibri`, git-ignored).
 
 {context}
 
-- *JSON load*, *floor*, *cold*, *warm*: seconds inside a fresh process (`bench/lineage/measure.py`), after
-  start-up and imports. *cold*: empty cache; *warm*: the same manifest again with the cache of the cold run.
-- *process* columns: the whole command's wall time, start-up included (`headwater lineage --stats --format
-  json`, `colibri generate`); the colibri ratio compares these.
+Times are **CPU seconds** (user + system), best of the runs: the machine was shared with other sessions
+that kept both CPUs busy, which stretched wall times by up to 3x and made them vary from run to run; CPU
+time is what each program costs. Wall times are given where they are the point (several processes).
+- *JSON load*, *floor*, *cold*, *warm*: inside a fresh process (`bench/lineage/measure.py`), after start-up
+  and imports, one analysis process. *cold*: empty cache; *warm*: again, with the cache of the cold run.
+- *process* columns: the whole command, start-up included (`headwater lineage --stats --format json
+  --jobs 1`, `colibri generate`, and `measure.py floor` for the floor); the colibri ratios compare these.
 - *resolved*: model columns whose every value path ends at a source/seed column or a literal.
 """
 
@@ -78,16 +62,45 @@ warm <= 1.2x the JSON load):
   known to have) and resolves lineage only for the columns that are read. sqlglot's `qualify()`, which
   costs about as much as parsing, runs only for models the fast pass hands over (none in these corpora;
   both passes agree on every shared corpus, see tests/lineage/test_corpora.py).
-- *colibri ÷ floor* bounds any speed-up over dbt-colibri 0.3.7: it is the ratio of colibri to a process
-  that only loads the JSON and parses every model. Where it is below 10, ">= 10x faster than colibri"
-  cannot be met by a tool that parses every model with sqlglot; headwater's own ratio is the column before.
-- Cold runs fork one process per CPU for the models the cache cannot serve (`--jobs`; the library's
-  default is one process, the "1 proc" column). With other sessions using both CPUs, the second process
-  adds overhead instead of speed.
+- *colibri ÷ floor* bounds any speed-up over dbt-colibri 0.3.7 for a tool that parses every model with
+  sqlglot. Where it is below 10, ">= 10x faster than colibri" cannot be met; headwater's own ratio is in
+  the column before.
+- Cold runs can fork one process per CPU for the models the cache cannot serve (`--jobs`, default one
+  per CPU in the CLI; one in the library). With other sessions using both CPUs the second process added
+  overhead instead of speed here (the *all CPUs* wall time).
 - Warm runs still read manifest.json, catalog.json and the cache file, compute every node's key (its SQL
   and its parents' schemas) and walk every edge for the statistics, in Python; the cyclic GC is kept off
   the loaded manifest (`gc.freeze`). That is why warm is a few times the JSON load, not 1.2x.
 """
+
+
+@dataclass
+class Row:
+    name: str
+    models: int
+    json_cpu: float
+    floor_cpu: float
+    cold_cpu: float  # one process
+    warm_cpu: float
+    cold_wall_1: float
+    cold_wall_n: float
+    cli_cold: Timed
+    cli_warm: Timed
+    floor_process: Timed
+    colibri: Timed | None
+    peak_mb: float
+    floor_mb: float
+    coverage: float
+
+
+@dataclass
+class Timed:
+    """A whole command: wall seconds, CPU seconds (user + sys, children included), peak MB."""
+
+    wall: float
+    cpu: float
+    peak_mb: float
+    finished: bool = True
 
 
 def measure(*args: str) -> dict[str, float]:
@@ -95,104 +108,100 @@ def measure(*args: str) -> dict[str, float]:
     return orjson.loads(out.stdout.strip().splitlines()[-1])
 
 
-def timed(cmd: list[str], timeout: float | None = None) -> tuple[float | None, float | None]:
-    """Wall seconds and peak MB of a command (GNU time), or (None, None) when it timed out."""
+def timed(cmd: list[str], timeout: float | None = None) -> Timed:
     started = time.perf_counter()
     try:
         proc = subprocess.run(
-            ["/usr/bin/time", "-f", "%M", *cmd], capture_output=True, text=True, timeout=timeout, check=True
+            ["/usr/bin/time", "-f", "%U %S %M", *cmd], capture_output=True, text=True, timeout=timeout, check=True
         )
     except subprocess.TimeoutExpired:
-        return None, None
+        return Timed(timeout or 0.0, timeout or 0.0, 0.0, finished=False)
     wall = time.perf_counter() - started
-    peak_kb = int(proc.stderr.strip().splitlines()[-1])
-    return wall, peak_kb / 1024
+    user, system, peak_kb = proc.stderr.strip().splitlines()[-1].split()
+    return Timed(wall, float(user) + float(system), int(peak_kb) / 1024)
 
 
-def best(values: list[float]) -> float:
-    return min(values)
+def best(values: list[Timed]) -> Timed:
+    return min(values, key=lambda t: t.cpu)
 
 
-def run_colibri(folder: Path, timeout: float, reuse: bool) -> tuple[float | None, float | None]:
+def run_colibri(folder: Path, timeout: float, reuse: bool) -> Timed:
     """dbt-colibri's time does not depend on headwater's code: a result for the same manifest bytes is
-    kept in bench/out/colibri.json and reused with --reuse-colibri (a 10k-model run takes many minutes)."""
+    kept in bench/out/colibri.json and reused with --reuse-colibri (a 10k-model run takes minutes)."""
     import hashlib
 
     store = REPO / "bench" / "out" / "colibri.json"
     known = orjson.loads(store.read_bytes()) if store.exists() else {}
     digest = hashlib.blake2b((folder / "manifest.json").read_bytes(), digest_size=16).hexdigest()
-    if reuse and digest in known:
-        return known[digest]["seconds"], known[digest]["peak_mb"]
+    if reuse and digest in known and "cpu" in known[digest]:
+        return Timed(**known[digest]["timed"])
     with tempfile.TemporaryDirectory() as out:
-        col_s, col_mb = timed(
+        result = timed(
             [str(COLIBRI), "generate", "--manifest", str(folder / "manifest.json"), "--catalog",
              str(folder / "catalog.json"), "--output-dir", out, "--disable-telemetry"],
             timeout=timeout,
         )
-    if col_s is None:
-        return -timeout, None  # marks "did not finish within the timeout"
-    known[digest] = {"folder": str(folder), "seconds": col_s, "peak_mb": col_mb}
-    store.write_bytes(orjson.dumps(known, option=orjson.OPT_INDENT_2))
-    return col_s, col_mb
+    if result.finished:
+        known[digest] = {"folder": str(folder), "cpu": result.cpu, "timed": result.__dict__}
+        store.write_bytes(orjson.dumps(known, option=orjson.OPT_INDENT_2))
+    return result
 
 
 def bench(name: str, folder: Path, repeat: int, colibri: bool, colibri_timeout: float, reuse: bool) -> Row:
     manifest = orjson.loads((folder / "manifest.json").read_bytes())
     models = sum(1 for n in manifest["nodes"].values() if n["resource_type"] == "model")
     del manifest
-    json_runs = [measure("json", str(folder)) for _ in range(repeat)]
-    floor_runs = [measure("floor", str(folder)) for _ in range(repeat)]
-    floor_process = best([timed([PY, str(HERE / "measure.py"), "floor", str(folder)])[0] or 0.0 for _ in range(repeat)])
-    cold_1, cold_n, warm, peaks, coverage = [], [], [], [], 0.0
-    cli_cold, cli_warm = [], []
+    jsons = [measure("json", str(folder)) for _ in range(repeat)]
+    floors = [measure("floor", str(folder)) for _ in range(repeat)]
+    floor_process = best([timed([PY, str(HERE / "measure.py"), "floor", str(folder)]) for _ in range(repeat)])
+    colds, colds_n, warms, clis_cold, clis_warm = [], [], [], [], []
     for _ in range(repeat):
         with tempfile.TemporaryDirectory() as one, tempfile.TemporaryDirectory() as many:
-            r1 = measure("headwater", str(folder), one, "1")
-            rn = measure("headwater", str(folder), many, str(os.cpu_count() or 1))
-            rw = measure("headwater", str(folder), many)
-            cold_1.append(r1["seconds"])
-            cold_n.append(rn["seconds"])
-            warm.append(rw["seconds"])
-            peaks.append(max(r1["peak_mb"], rn["peak_mb"]))
-            coverage = float(rn["coverage"])
+            colds.append(measure("headwater", str(folder), one, "1"))
+            colds_n.append(measure("headwater", str(folder), many, str(os.cpu_count() or 1)))
+            warms.append(measure("headwater", str(folder), many))
         with tempfile.TemporaryDirectory() as cache:
             cmd = [str(REPO / ".venv" / "bin" / "headwater"), "lineage", "--stats", "--format", "json",
-                   "--target-path", str(folder), "--cache-dir", cache]
-            cli_cold.append(timed(cmd)[0] or 0.0)
-            cli_warm.append(timed(cmd)[0] or 0.0)
-    col_s = col_mb = None
-    if colibri and COLIBRI.exists():
-        col_s, col_mb = run_colibri(folder, colibri_timeout, reuse)
+                   "--target-path", str(folder), "--cache-dir", cache, "--jobs", "1"]
+            clis_cold.append(timed(cmd))
+            clis_warm.append(timed(cmd))
+    col = run_colibri(folder, colibri_timeout, reuse) if colibri and COLIBRI.exists() else None
     return Row(
-        name, models, best([r["seconds"] for r in json_runs]), best([r["seconds"] for r in floor_runs]),
-        best(cold_1), best(cold_n), best(warm), best(cli_cold), best(cli_warm), col_s, max(peaks),
-        max(r["peak_mb"] for r in floor_runs), col_mb, coverage, floor_process,
+        name, models,
+        json_cpu=min(r["cpu"] for r in jsons),
+        floor_cpu=min(r["cpu"] for r in floors),
+        cold_cpu=min(r["cpu"] for r in colds),
+        warm_cpu=min(r["cpu"] for r in warms),
+        cold_wall_1=min(r["seconds"] for r in colds),
+        cold_wall_n=min(r["seconds"] for r in colds_n),
+        cli_cold=best(clis_cold), cli_warm=best(clis_warm), floor_process=floor_process, colibri=col,
+        peak_mb=max(r["peak_mb"] for r in colds), floor_mb=max(r["peak_mb"] for r in floors),
+        coverage=float(colds[0]["coverage"]),
     )
 
 
 def table(rows: list[Row]) -> str:
     head = (
-        "| manifest | models | JSON load | floor (JSON + parse) | headwater cold, 1 proc | cold, all CPUs "
-        "| warm | cold ÷ floor (1 proc / all) | warm ÷ JSON | `headwater lineage --stats` cold / warm (process) "
-        "| dbt-colibri 0.3.7 (process) | colibri ÷ headwater (process, cold) | colibri ÷ floor (process) "
-        "| peak MB: floor / headwater / colibri | resolved |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+        "| manifest | models | JSON load | floor | cold | warm | cold ÷ floor | warm ÷ JSON "
+        "| cold wall: 1 proc / all CPUs | `lineage --stats` process: cold / warm | dbt-colibri 0.3.7 process "
+        "| colibri ÷ headwater (process, cold) | colibri ÷ floor (process) | peak MB: floor / headwater / colibri "
+        "| resolved |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
     )
     lines = [head]
     for r in rows:
         if r.colibri is None:
-            col, ratio, bound = "not run", "—", "—"
-        elif r.colibri < 0:
-            col, ratio = f"> {-r.colibri:.0f} s (stopped)", f"> {-r.colibri / r.cli_cold:.0f}x"
-            bound = f"> {-r.colibri / r.floor_process:.0f}x"
+            col = ratio = bound = col_mb = "not run"
         else:
-            col, ratio = f"{r.colibri:.2f} s", f"{r.colibri / r.cli_cold:.1f}x"
-            bound = f"{r.colibri / r.floor_process:.1f}x"
-        col_mb = f"{r.colibri_mb:.0f}" if r.colibri_mb else "—"
+            more = "" if r.colibri.finished else "> "
+            col = f"{more}{r.colibri.cpu:.2f} s ({r.colibri.wall:.1f} s wall)"
+            ratio = f"{more}{r.colibri.cpu / r.cli_cold.cpu:.1f}x"
+            bound = f"{more}{r.colibri.cpu / r.floor_process.cpu:.1f}x"
+            col_mb = f"{r.colibri.peak_mb:.0f}"
         lines.append(
-            f"| {r.name} | {r.models:,} | {r.json_s:.3f} s | {r.floor_s:.2f} s | {r.cold_1:.2f} s | {r.cold_n:.2f} s "
-            f"| {r.warm:.3f} s | {r.cold_1 / r.floor_s:.2f}x / {r.cold_n / r.floor_s:.2f}x | {r.warm / r.json_s:.2f}x "
-            f"| {r.cli_cold:.2f} s / {r.cli_warm:.2f} s | {col} | {ratio} | {bound} "
-            f"| {r.floor_mb:.0f} / {r.peak_mb:.0f} / {col_mb} | {r.coverage:.1%} |"
+            f"| {r.name} | {r.models:,} | {r.json_cpu:.3f} s | {r.floor_cpu:.2f} s | {r.cold_cpu:.2f} s "
+            f"| {r.warm_cpu:.3f} s | {r.cold_cpu / r.floor_cpu:.2f}x | {r.warm_cpu / r.json_cpu:.2f}x "
+            f"| {r.cold_wall_1:.2f} s / {r.cold_wall_n:.2f} s | {r.cli_cold.cpu:.2f} s / {r.cli_warm.cpu:.2f} s "
+            f"| {col} | {ratio} | {bound} | {r.floor_mb:.0f} / {r.peak_mb:.0f} / {col_mb} | {r.coverage:.1%} |"
         )
     return "\n".join(lines)
 

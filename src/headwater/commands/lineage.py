@@ -24,7 +24,10 @@ def register(app: typer.Typer) -> None:
 
 def lineage(
     target: Annotated[
-        str | None, typer.Argument(help="NODE or NODE.COLUMN: a unique_id, model name or source_name.table_name.")
+        str | None,
+        typer.Argument(
+            metavar="NODE[.COLUMN]", help="A unique_id, model name or source_name.table_name, with a column or not."
+        ),
     ] = None,
     upstream: Annotated[bool, typer.Option("--upstream", help="Walk towards the sources (default).")] = False,
     downstream: Annotated[bool, typer.Option("--downstream", help="Walk towards the consumers.")] = False,

@@ -27,7 +27,7 @@ from headwater.trace.checks import (
 from headwater.trace.context import Context
 from headwater.trace.instrument import relevant_joins
 from headwater.trace.measures import Outcome, evaluate, failing_predicate
-from headwater.trace.model import CauseKind, Mechanism, PathStep, RootCause
+from headwater.trace.model import PathStep, RootCause
 from headwater.trace.scope import locate, without_self_filters
 
 TRANSLATABLE = frozenset({EdgeKind.PASSTHROUGH, EdgeKind.RENAME, EdgeKind.CAST})
@@ -242,4 +242,4 @@ def schema_walk(ctx: Context, node: Node, check: Schema, outcome: Outcome, share
     return diagnose.schema_origin(ctx, node, check, outcome, share, depth, walk)
 
 
-__all__ = ["CauseKind", "Mechanism", "check_at", "walk"]
+__all__ = ["check_at", "walk"]
