@@ -21,7 +21,7 @@ from rich.table import Table
 from headwater.example.build import build_example, copy_project, database_path, rebuild_models
 from headwater.example.faults import get_fault
 
-console = Console(highlight=False, width=None if Console().is_terminal else 110)
+console = Console(highlight=False, width=None if Console().is_terminal else 130)
 DEFAULT_FAULT = "orphan_order_customers"
 
 
@@ -80,11 +80,29 @@ def run_demo(project_dir: Path, context_root: Path, fault_id: str, rows: int, wo
     _print_outcome(broken)
     _done(started)
 
-    console.print(
-        f"[bold]ground truth[/bold] of '{fault.id}': {fault.truth.node} "
-        f"{'/'.join(fault.truth.columns)} ({fault.truth.mechanism})"
+    started = _step("5. Trace each failure upstream to its root cause")
+    from headwater.report.trace import render_trace
+    from headwater.trace import trace
+
+    traced = trace(broken.result_path, project_dir=faulted)
+    console.print(render_trace(traced, "text"), markup=False)
+    report = workdir / "trace.md"
+    report.write_text(render_trace(traced, "md"))
+    console.print(f"[dim]Markdown report: {report}; re-run: headwater trace {broken.result_path} --project-dir {faulted}[/dim]")
+    _done(started)
+
+    truth = fault.truth
+    found = any(
+        cause.node == truth.node and cause.column in truth.columns and cause.mechanism == truth.mechanism
+        for failure in traced.failures
+        for cause in failure.root_causes[:1]
     )
-    return 0 if clean.success and not broken.success else 1
+    verdict = "[green]matches[/green]" if found else "[red]does not match[/red]"
+    console.print(
+        f"[bold]ground truth[/bold] of '{fault.id}': {truth.node} {'/'.join(truth.columns)} "
+        f"({truth.mechanism}): the top root cause {verdict}"
+    )
+    return 0 if clean.success and not broken.success and found else 1
 
 
 def main(
