@@ -224,6 +224,7 @@ def main() -> None:
     parser.add_argument("--reuse-colibri", action="store_true", help="reuse bench/out/colibri.json results")
     parser.add_argument("--write-docs", action="store_true", help="write the table into docs/benchmarks.md")
     args = parser.parse_args()
+    load_before = os.getloadavg()[0]
     targets: list[tuple[str, Path]] = []
     for size in args.sizes:
         folder = REPO / "bench" / "out" / f"synth_{size}"
@@ -240,10 +241,10 @@ def main() -> None:
     print(result)
     if args.write_docs:
         command = "python bench/lineage/run.py " + " ".join(sys.argv[1:])
-        load = os.getloadavg()
         context = (
             f"Command: `{command}` (best of {args.repeat}); {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, "
-            f"{os.cpu_count()} CPUs, load average before the run {load[0]:.1f} (other sessions were running)."
+            f"{os.cpu_count()} CPUs, load average {load_before:.1f} before the run and {os.getloadavg()[0]:.1f} "
+            "after it (other sessions were running)."
         )
         write_docs(PREAMBLE.format(context=context) + "\n" + result + "\n" + NOTES)
     shutil.rmtree(REPO / "bench" / "out" / "tmp", ignore_errors=True)

@@ -135,10 +135,13 @@ def write_docs() -> None:
              "shows the mechanism (the top cause's evidence), the queries a person would run walking the lineage by hand,",
              "measured in the same run on the same warehouse after one warm-up pass (medians of 5, interleaved with the",
              "traces). `queries` counts every statement headwater sent for the failure. The machine has 2 cores and other",
-             "test suites ran on it at the same time (load average about 4), so single ratios move by ±0.3x between runs;",
-             "where the minimal scans take under 0.1 s, headwater's fixed cost (manifest, lineage cache, connection, about",
-             "20-40 ms) dominates the ratio. Faults that trace through an expression (`lower()`, arithmetic) or a join pay",
-             "one more scan: the model's compiled SQL re-run, instrumented, which is the evidence for the mechanism.", ""]
+             "test suites ran on it at the same time (load average 2-8), so single ratios move by ±0.3x between runs;",
+             "where the minimal scans take under 0.1 s, headwater's fixed cost dominates the ratio: about 20-30 ms of",
+             "manifest, lineage cache and profile, with the warehouse connection opened meanwhile on a second thread.",
+             "A NOT NULL check through a NULL-propagating expression (`lower()`, arithmetic) over the parent's rows one to",
+             "one goes up without extra scans; other checks through an expression, and checks through a join, pay one or",
+             "two more: the model's compiled SQL re-run, instrumented, which is the evidence for the mechanism.",
+             "A relation's columns are read from information_schema once per trace.", ""]
     for path in sorted(OUT.glob("trace_accuracy_*.json"), key=lambda p: int(p.stem.rsplit("_", 1)[1])):
         rows = int(path.stem.rsplit("_", 1)[1])
         data = orjson.loads(path.read_bytes())

@@ -199,3 +199,33 @@ def test_docstring_examples_run() -> None:
     from headwater.contracts import check
 
     assert doctest.testmod(check).failed == 0
+
+
+@pytest.mark.parametrize(
+    ("allow_widening", "findings", "breaking"),
+    [
+        pytest.param(None, 1, False, id="odcs-dbt-default-reports-non-breaking"),
+        pytest.param(True, 0, False, id="gx-default-accepts-widening"),
+        pytest.param(False, 1, True, id="allow-widening-false-breaks"),
+    ],
+)
+def test_widening_follows_the_contract(allow_widening: bool | None, findings: int, breaking: bool) -> None:
+    contract = replace(make_contract(ColumnSpec("units", "bigint")), allow_widening=allow_widening)
+    changes = check_schema(contract, make_table(("units", "HUGEINT", True)))
+    assert len(changes) == findings
+    assert all(isinstance(c, TypeChanged) and c.breaking is breaking for c in changes)
+    # A narrowing breaks whatever the contract says about widening.
+    (narrowed,) = check_schema(contract, make_table(("units", "INTEGER", True)))
+    assert narrowed.breaking
+
+
+def test_build_failure_breaks_the_gate() -> None:
+    from headwater.contracts.model import BuildFailed
+
+    failed = BuildFailed("model.p.stg_products", "error", "Binder Error: column x not found")
+    assert failed.breaking and failed.category == "build_failed"
+    assert "stg_products failed (error): Binder Error" in failed.reason
+    skipped = BuildFailed("model.p.dim_products", "skipped")
+    assert "dim_products was skipped; its table is stale" in skipped.reason
+    report = GateReport((ContractResult(make_contract(), (Finding(make_contract(), skipped),)),))
+    assert exit_code(report, "breaking") == 1

@@ -125,3 +125,18 @@ def test_gx_suite_contract_breaks_on_rename(
     source = next(c for c in json.loads(out)["contracts"] if c["name"] == "products")
     blast = source["findings"][0]["blast_radius"]
     assert "dim_products: expect_column_values_to_not_be_null(product_name)" in blast["gx_expectations"]
+
+
+def test_repository_suites_accept_widening_like_gx() -> None:
+    """The committed mart suites declare `units_sold: bigint`; DuckDB's sum() gives HUGEINT. Like
+    ExpectTableSchemaToMatchContract (allow_widening defaults to true), the gate accepts the widening."""
+    suites = Path(__file__).parents[2] / "expectations" / "gx" / "expectations"
+    contracts = [c for p in sorted(suites.glob("*.json")) for c in load_gx_suite(p)]
+    assert contracts and all(c.allow_widening is True for c in contracts)
+
+
+def test_allow_widening_false_is_kept(tmp_path: Path) -> None:
+    path = write_suite(tmp_path, "t", "t", "main", [schema_expectation(columns=[{"name": "a", "data_type": "int"}],
+                                                                        allow_widening=False)])  # fmt: skip
+    (contract,) = load_gx_suite(path)
+    assert contract.allow_widening is False

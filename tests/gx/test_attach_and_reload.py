@@ -17,6 +17,7 @@ from great_expectations.checkpoint.actions import UpdateDataDocsAction
 
 from headwater.errors import ConfigError
 from headwater.example.build import database_path
+from headwater.example.faults import FAULTS
 from headwater.gx.attach import attach
 from headwater.gx.checkpoint import close_datasources, ensure_context
 from headwater.gx.datasource import duckdb_url
@@ -37,6 +38,8 @@ try:
     result = context.checkpoints.get("marts").run()
 except ContractGateError as err:
     print("GATED", len(err.failures), sorted({f.suite for f in err.failures}))
+    for verdict in err.verdicts:
+        print("VERDICT", verdict)
     raise SystemExit(1)
 print("SUCCESS" if result.success else "FAILED")
 """
@@ -110,10 +113,20 @@ def test_reloaded_context_runs_expectations_and_actions(
     assert broken.returncode == 1, broken.stderr[-3000:]
     assert "GATED" in broken.stdout and "dim_customers" in broken.stdout
     written = sorted(p.name for p in reports.iterdir())
-    assert any(name.endswith("-validation.json") for name in written)
-    assert any(name.endswith("-trace.json") for name in written), written
+    assert [name.rpartition("-")[2] for name in written] == [
+        "trace.json", "trace.md", "trace.txt", "validation.json"
+    ], written  # fmt: skip
     traced = json.loads(next(reports.glob("*-trace.json")).read_text())
-    assert traced["failures"], traced
+    # The real tracer ran on the faulted copy: it names the source table the NULL emails came from.
+    email = next(f for f in traced["failures"] if f["column"] == "email")
+    assert email["verdict"] == "traced"
+    assert email["root_causes"][0]["node"] == FAULTS["null_customer_email"].truth.node
+    # The gate carries the trace action's one-line verdicts (it runs after it), one per failure.
+    verdicts = [line for line in broken.stdout.splitlines() if line.startswith("VERDICT ")]
+    assert len(verdicts) == len(traced["failures"])
+    assert any(v.startswith("VERDICT dim_customers/") and " email: traced - " in v for v in verdicts), (
+        verdicts
+    )
 
 
 def test_headwater_cli_and_lineage_do_not_import_gx() -> None:
@@ -158,10 +171,40 @@ def test_trace_action_verdicts(faulted_example: Callable[[str], Path], tmp_path:
     assert len(verdicts) == len(outcome.failures) >= 1
     region = next(v for v in verdicts if "customer_region" in v)
     assert region.startswith("fct_orders/") and ": traced - " in region
+    assert "int_orders_enriched" in region  # the LEFT JOIN that misses: the tracer's verdict, not lineage
+    assert [Path(p).suffix for p in paths] == [".json", ".md", ".txt"]
     assert all(Path(p).is_file() for p in paths)
-    # Without the tracer, the action falls back to the lineage of each failing column.
-    from headwater.gx.actions import lineage_fallback
 
-    _, lines = lineage_fallback(dict(outcome.raw), action, tmp_path / "reports" / "lineage")
-    region_path = next(v for v in lines if "customer_region" in v)
-    assert "lineage only" in region_path and "int_orders_enriched" in region_path
+
+def test_trace_action_that_cannot_trace_does_not_hide_the_gate(
+    faulted_example: Callable[[str], Path], tmp_path: Path
+) -> None:
+    """A tracer that cannot run (here: no dbt project) says why; the gate after it still stops the run."""
+    from headwater.gx.actions import ContractGateError
+
+    root = tmp_path / "expectations"
+    shutil.copytree(SUITES, root / "gx" / "expectations")
+    close_datasources(ensure_context(root, database_path(faulted_example("duplicate_customers"))))
+    reports = tmp_path / "reports"
+    attach(
+        root,
+        "marts",
+        trace={"project_dir": str(tmp_path / "no_project"), "report_dir": str(reports)},
+        gate={},
+    )
+    context = gx.get_context(mode="file", project_root_dir=str(root))
+    try:
+        with pytest.raises(ContractGateError) as gated:
+            context.checkpoints.get("marts").run()
+    finally:
+        close_datasources(context)
+    assert gated.value.verdicts and all(": not traced - " in v for v in gated.value.verdicts)
+    error = next(reports.glob("*-trace-error.txt")).read_text()
+    assert "no_project" in error
+
+
+def test_trace_action_refuses_unknown_formats() -> None:
+    from headwater.gx.actions import TraceRootCauseAction
+
+    with pytest.raises(ValueError, match="unknown report format"):
+        TraceRootCauseAction(formats=["pdf"])

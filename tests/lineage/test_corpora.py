@@ -93,3 +93,13 @@ def test_same_lineage_without_catalog(name: str, tmp_path: Path) -> None:
     without = build_lineage(load_artifacts(target_path=tmp_path), use_cache=False)
     assert without.stats().coverage == with_catalog.stats().coverage
     assert _shape(without) == _shape(with_catalog)
+
+
+def test_forked_workers_give_the_same_lineage() -> None:
+    """The CLI analyses in one process per CPU; the result must not depend on it."""
+    if "jaffle_shop_expand" not in NAMES:
+        pytest.skip("corpus missing")
+    artifacts = load_artifacts(target_path=CORPORA / "jaffle_shop_expand", include_tests=False)
+    one = build_lineage(artifacts, use_cache=False, workers=1)
+    two = build_lineage(artifacts, use_cache=False, workers=2)
+    assert one.raw == two.raw

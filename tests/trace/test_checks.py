@@ -7,52 +7,37 @@ from datetime import datetime
 import pytest
 
 from headwater.errors import ConfigError
-from headwater.trace.checks import (
-    Between,
-    DistinctContains,
-    Drift,
-    Freshness,
-    InSet,
-    McvShare,
-    NotNull,
-    Referential,
-    Regex,
-    RowCount,
-    Schema,
-    Unique,
-    Untraceable,
-    describe,
-    rename,
-)
+from headwater.trace import checks as ck
+from headwater.trace.checks import describe, rename
 from headwater.trace.gx_map import check_from_expectation, check_from_question
 
 
 @pytest.mark.parametrize(
     ("kind", "kwargs", "expected"),
     [
-        ("expect_column_values_to_not_be_null", {"column": "Email", "mostly": 0.95}, NotNull("email", 0.95)),
-        ("expect_column_values_to_be_unique", {"column": "id"}, Unique(("id",))),
-        ("expect_compound_columns_to_be_unique", {"column_list": ["a", "B"]}, Unique(("a", "b"))),
-        ("expect_column_values_to_be_in_set", {"column": "m", "value_set": ["x", "y"]}, InSet("m", ("x", "y"))),
-        ("expect_column_values_to_not_be_in_set", {"column": "m", "value_set": ["z"]}, InSet("m", ("z",), True)),
-        ("expect_column_values_to_be_between", {"column": "a", "min_value": 0, "max_value": 5}, Between("a", 0, 5)),
-        ("expect_column_min_to_be_between", {"column": "a", "min_value": 0}, Between("a", 0, None, stat="min")),
-        ("expect_column_values_to_match_regex", {"column": "e", "regex": "@"}, Regex("e", "@")),
-        ("expect_table_row_count_to_be_between", {"min_value": 1, "max_value": 9}, RowCount(1, 9)),
-        ("expect_table_row_count_to_equal", {"value": 3}, RowCount(3, 3)),
-        ("expect_column_to_exist", {"column": "x"}, Schema(("x",))),
-        ("expect_table_columns_to_match_set", {"column_set": ["a", "b"], "exact_match": True}, Schema(("a", "b"), exact=True)),
-        ("expect_column_distinct_values_to_contain_set", {"column": "d", "value_set": ["w"]}, DistinctContains("d", ("w",))),
+        ("expect_column_values_to_not_be_null", {"column": "Email", "mostly": 0.95}, ck.NotNull("email", 0.95)),
+        ("expect_column_values_to_be_unique", {"column": "id"}, ck.Unique(("id",))),
+        ("expect_compound_columns_to_be_unique", {"column_list": ["a", "B"]}, ck.Unique(("a", "b"))),
+        ("expect_column_values_to_be_in_set", {"column": "m", "value_set": ["x", "y"]}, ck.InSet("m", ("x", "y"))),
+        ("expect_column_values_to_not_be_in_set", {"column": "m", "value_set": ["z"]}, ck.InSet("m", ("z",), True)),
+        ("expect_column_values_to_be_between", {"column": "a", "min_value": 0, "max_value": 5}, ck.Between("a", 0, 5)),
+        ("expect_column_min_to_be_between", {"column": "a", "min_value": 0}, ck.Between("a", 0, None, stat="min")),
+        ("expect_column_values_to_match_regex", {"column": "e", "regex": "@"}, ck.Regex("e", "@")),
+        ("expect_table_row_count_to_be_between", {"min_value": 1, "max_value": 9}, ck.RowCount(1, 9)),
+        ("expect_table_row_count_to_equal", {"value": 3}, ck.RowCount(3, 3)),
+        ("expect_column_to_exist", {"column": "x"}, ck.Schema(("x",))),
+        ("expect_table_columns_to_match_set", {"column_set": ["a", "b"], "exact_match": True}, ck.Schema(("a", "b"), exact=True)),
+        ("expect_column_distinct_values_to_contain_set", {"column": "d", "value_set": ["w"]}, ck.DistinctContains("d", ("w",))),
         ("expect_column_max_to_be_between", {"column": "t", "min_value": "2026-01-30T00:00:00"},
-         Freshness("t", 0.0, datetime(2026, 1, 30))),
-        ("ExpectTableToBeFresh", {"column": "t", "max_age_hours": 24}, Freshness("t", 86400.0)),
-        ("expect_column_most_common_value_share_to_be_below", {"column": "s", "max_share": 0.3}, McvShare("s", 0.3)),
+         ck.Freshness("t", 0.0, datetime(2026, 1, 30))),
+        ("ExpectTableToBeFresh", {"column": "t", "max_age_hours": 24}, ck.Freshness("t", 86400.0)),
+        ("expect_column_most_common_value_share_to_be_below", {"column": "s", "max_share": 0.3}, ck.McvShare("s", 0.3)),
         ("expect_column_values_to_exist_in_table", {"column": "c", "to_table": "dim", "to_column": "id"},
-         Referential("c", "dim", "id")),
+         ck.Referential("c", "dim", "id")),
         ("expect_column_distribution_to_match_baseline", {"column": "k", "baseline": {"values": ["a", "b"], "weights": [0.5, 0.5]}},
-         Drift("k", ("a", "b"), (0.5, 0.5))),
+         ck.Drift("k", ("a", "b"), (0.5, 0.5))),
         ("expect_table_schema_to_match_contract", {"contract": {"columns": [{"name": "id", "data_type": "integer"}]}},
-         Schema(("id",), (("id", "integer"),))),
+         ck.Schema(("id",), (("id", "integer"),))),
     ],
 )
 def test_expectations_map_to_checks(kind: str, kwargs: dict[str, object], expected: object) -> None:
@@ -61,27 +46,27 @@ def test_expectations_map_to_checks(kind: str, kwargs: dict[str, object], expect
 
 def test_unknown_expectation_is_reported_by_name() -> None:
     check = check_from_expectation("expect_column_pair_values_a_to_be_greater_than_b", {"column_A": "a"})
-    assert isinstance(check, Untraceable)
+    assert isinstance(check, ck.Untraceable)
     assert check.expectation_type == "expect_column_pair_values_a_to_be_greater_than_b"
 
 
 def test_bad_arguments_are_untraceable_not_dropped() -> None:
     check = check_from_expectation("expect_column_values_to_match_regex", {"column": "e"})
-    assert isinstance(check, Untraceable) and "arguments" in check.reason
+    assert isinstance(check, ck.Untraceable) and "arguments" in check.reason
 
 
 def test_questions() -> None:
-    assert check_from_question("between", "amount", {"min": "0", "max": "5000"}) == Between("amount", 0, 5000)
-    assert check_from_question("accepted_values", "m", {"values": "card,cash"}) == InSet("m", ("card", "cash"))
-    assert check_from_question("unique", "a", {"columns": "a,b"}) == Unique(("a", "b"))
+    assert check_from_question("between", "amount", {"min": "0", "max": "5000"}) == ck.Between("amount", 0, 5000)
+    assert check_from_question("accepted_values", "m", {"values": "card,cash"}) == ck.InSet("m", ("card", "cash"))
+    assert check_from_question("unique", "a", {"columns": "a,b"}) == ck.Unique(("a", "b"))
     with pytest.raises(ConfigError, match="Did you mean 'not_null'"):
         check_from_question("not_nul", "a", {})
 
 
 def test_rename_moves_a_check_to_upstream_columns() -> None:
-    assert rename(Unique(("a", "b")), {"a": "x"}) == Unique(("x", "b"))
-    assert rename(NotNull("email"), {"email": "mail"}) == NotNull("mail")
-    assert describe(Between("a", 0, 5)) == "between [0, 5]"
+    assert rename(ck.Unique(("a", "b")), {"a": "x"}) == ck.Unique(("x", "b"))
+    assert rename(ck.NotNull("email"), {"email": "mail"}) == ck.NotNull("mail")
+    assert describe(ck.Between("a", 0, 5)) == "between [0, 5]"
 
 
 def test_baseline_file_and_contract_references(tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -91,18 +76,18 @@ def test_baseline_file_and_contract_references(tmp_path) -> None:  # type: ignor
     baseline.write_text(json.dumps({"columns": {"device": {"kind": "categorical", "values": ["web", "app"], "weights": [0.6, 0.4], "count": 10}}}))
     drift = check_from_expectation("expect_column_distribution_to_match_baseline",
                                    {"column": "device", "baseline_path": str(baseline), "psi_threshold": 0.1})
-    assert drift == Drift("device", ("web", "app"), (0.6, 0.4), threshold=0.1)
+    assert drift == ck.Drift("device", ("web", "app"), (0.6, 0.4), threshold=0.1)
 
     manifest = tmp_path / "manifest.json"
     manifest.write_text(json.dumps({"nodes": {"model.p.dim": {"resource_type": "model", "name": "dim", "unique_id": "model.p.dim",
                                                                "columns": {"id": {"name": "id", "data_type": "integer"}}}}}))
     contract = check_from_expectation("expect_table_schema_to_match_contract", {"dbt_manifest": str(manifest), "dbt_model": "dim"})
-    assert contract == Schema(("id",), (("id", "integer"),), exact=True)
+    assert contract == ck.Schema(("id",), (("id", "integer"),), exact=True)
 
     odcs = tmp_path / "contract.yaml"
     odcs.write_text("schema:\n  - name: orders\n    properties:\n      - {name: order_id, physicalType: bigint}\n")
-    assert check_from_expectation("expect_table_schema_to_match_contract", {"odcs_path": str(odcs)}) == Schema(
+    assert check_from_expectation("expect_table_schema_to_match_contract", {"odcs_path": str(odcs)}) == ck.Schema(
         ("order_id",), (("order_id", "bigint"),))
 
     missing = check_from_expectation("expect_column_distribution_to_match_baseline", {"column": "x", "baseline_path": str(tmp_path / "no.json")})
-    assert isinstance(missing, Untraceable) and "unreadable" in missing.reason
+    assert isinstance(missing, ck.Untraceable) and "unreadable" in missing.reason

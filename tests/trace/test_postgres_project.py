@@ -12,6 +12,7 @@ import pytest
 
 from headwater.example.dbt_runner import run_dbt
 from headwater.trace import CauseKind, Verdict, trace
+from tests.warehouse.pg_admin import admin_connection
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
@@ -30,21 +31,11 @@ MODELS = {
 }
 
 
-def _connect():  # type: ignore[no-untyped-def]
-    psycopg2 = pytest.importorskip("psycopg2")
-    for user in ("postgres", "root"):
-        try:
-            conn = psycopg2.connect(host="127.0.0.1", port=5432, user=user, dbname="test", connect_timeout=3)
-            conn.autocommit = True
-            return conn, user
-        except psycopg2.OperationalError:
-            continue
-    pytest.skip("no PostgreSQL on 127.0.0.1:5432")
 
 
 @pytest.fixture(scope="module")
 def pg_project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    conn, user = _connect()
+    conn, user = admin_connection()
     schema = f"hw_e2e_{uuid.uuid4().hex[:8]}"
     raw = f"{schema}_raw"
     project = tmp_path_factory.mktemp("pgshop")

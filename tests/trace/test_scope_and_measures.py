@@ -10,7 +10,7 @@ import pytest
 
 from headwater.trace.checks import Between, Drift, Freshness, McvShare, NotNull, Referential, Unique
 from headwater.trace.measures import evaluate, psi
-from headwater.trace.scope import locate
+from headwater.trace.scope import base_table, locate, null_propagating, one_to_one
 from headwater.warehouse import connect, from_url
 
 MODEL = """
@@ -43,6 +43,33 @@ def test_locate(column: str, output: str, joins: list[str], filters: int, groupe
     assert scope.output.sql("duckdb") == output
     assert [f"{j.side}:{j.alias}" for j in scope.joins] == joins
     assert (len(scope.filters), scope.grouped) == (filters, grouped)
+
+
+def test_join_sides_resolve_to_tables_through_ctes() -> None:
+    scope = locate(MODEL, "duckdb", "amount")
+    assert scope is not None
+    sides = {j.alias: base_table(scope, j.source) for j in scope.joins}
+    assert {a: t.sql("duckdb") if t is not None else None for a, t in sides.items()} == {"orders": "raw.orders", "c": "raw.customers AS c"}
+    assert base_table(scope, scope.select.args["from_"].this).sql("duckdb") == "raw.payments"  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("sql", "rows_kept", "strict"),
+    [
+        pytest.param("with s as (select * from raw.t) select lower(trim(a)) as x from s", True, True, id="lower-trim"),
+        pytest.param("select a * 100 + 1 as x from raw.t", True, True, id="arithmetic"),
+        pytest.param("select first || ' ' || last as x from raw.t", True, True, id="concat-operator"),
+        pytest.param("select coalesce(a, 'n/a') as x from raw.t", True, False, id="coalesce"),
+        pytest.param("select case when a = '' then null else a end as x from raw.t", True, False, id="case"),
+        pytest.param("with s as (select * from raw.t where a > 1) select a as x from s", False, True, id="filtered-cte"),
+        pytest.param("select distinct a as x from raw.t", False, True, id="distinct"),
+        pytest.param("select a as x from raw.t join raw.u on t.id = u.id", False, True, id="join"),
+    ],
+)
+def test_rows_one_to_one_and_null_propagation(sql: str, rows_kept: bool, strict: bool) -> None:
+    scope = locate(sql, "duckdb", "x")
+    assert scope is not None
+    assert (one_to_one(scope), null_propagating(scope.output)) == (rows_kept, strict)
 
 
 def test_locate_gives_up_on_unions_and_ambiguous_stars() -> None:

@@ -15,25 +15,16 @@ from headwater.trace.instrument import classify, relevant_joins
 from headwater.trace.measures import evaluate
 from headwater.trace.scope import locate
 from headwater.warehouse import ProbeError, Warehouse, connect, from_url
+from tests.warehouse.pg_admin import admin_connection
 
 pytestmark = pytest.mark.postgres
 
 
-def _admin() -> tuple[object, str]:
-    psycopg2 = pytest.importorskip("psycopg2")
-    for user in ("postgres", "root"):
-        try:
-            conn = psycopg2.connect(host="127.0.0.1", port=5432, user=user, dbname="test", connect_timeout=3)
-            conn.autocommit = True
-            return conn, user
-        except psycopg2.OperationalError:
-            continue
-    pytest.skip("no PostgreSQL on 127.0.0.1:5432")
 
 
 @pytest.fixture(scope="module")
 def pg_schema() -> Iterator[tuple[str, str]]:
-    conn, user = _admin()
+    conn, user = admin_connection()
     schema = f"hw_trace_{uuid.uuid4().hex[:10]}"
     with conn.cursor() as cur:  # type: ignore[attr-defined]
         cur.execute(f'create schema "{schema}"')

@@ -42,19 +42,28 @@ def diff(
     fail_on: Annotated[
         DiffFailOn, typer.Option("--fail-on", help="Exit 1 on breaking changes, on any change, or never.")
     ] = DiffFailOn.none,
+    gx_dir: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--gx-dir",
+            help="GX suites (JSON) to include in blast radius (repeatable; default as `headwater gate`).",
+        ),
+    ] = None,
 ) -> None:
     """Compare two dbt states: changed models, column changes classified, blast radius.
 
     Models added, removed, modified (checksum) or schema-changed (catalog.json); each column change is
     breaking, partial_breaking, non_breaking or unknown.
     """
+    from headwater.contracts.gate import default_gx_dirs
     from headwater.contracts.render_diff import diff_to_json, diff_to_text
     from headwater.contracts.state_diff import Category, diff_states
     from headwater.errors import ConfigError
 
     if not (state / "manifest.json").is_file():
         raise ConfigError(f"--state {state} has no manifest.json; pass the target/ folder of the old build")
-    result = diff_states(state, target_path, project_dir)
+    gx_dirs = tuple(gx_dir or ()) or default_gx_dirs(project_dir)
+    result = diff_states(state, target_path, project_dir, gx_dirs)
     typer.echo(diff_to_json(result) if output_format is DiffFormat.json else diff_to_text(result), nl=False)
     failed = (
         fail_on is DiffFailOn.breaking and any(m.category is Category.BREAKING for m in result.models)

@@ -71,7 +71,11 @@ def gate(
     ] = None,
     gx_dir: Annotated[
         list[Path] | None,
-        typer.Option("--gx-dir", help="GX suites (JSON) to include in blast radius (repeatable)."),
+        typer.Option(
+            "--gx-dir",
+            help="GX suites (JSON) to include in blast radius (repeatable; default: the gx/expectations "
+            "folder of the project, of ./expectations or of the working directory).",
+        ),
     ] = None,
     fail_on: Annotated[FailOn, typer.Option("--fail-on", help="What makes the gate fail.")] = FailOn.breaking,
     output_format: Annotated[Format, typer.Option("--format", help="Report format.")] = Format.text,
@@ -85,13 +89,11 @@ def gate(
 
     Contracts: dbt model contracts, ODCS v3 files, GX suites with expect_table_schema_to_match_contract.
     """
-    from headwater.contracts.gate import GateOptions, exit_code, run_gate
+    from headwater.contracts.gate import GateOptions, default_gx_dirs, exit_code, run_gate
     from headwater.contracts.render import render
 
     contracts = tuple(contract or ())
-    gx_dirs = tuple(gx_dir or ())
-    if not gx_dirs and project_dir is not None and (project_dir / "gx" / "expectations").is_dir():
-        gx_dirs = (project_dir / "gx" / "expectations",)
+    gx_dirs = tuple(gx_dir or ()) or default_gx_dirs(project_dir)
     options = GateOptions(
         contracts=contracts,
         dbt_contracts=dbt_contracts,

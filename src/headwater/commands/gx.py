@@ -112,6 +112,8 @@ def run_command(
             typer.echo(
                 f"  GATED {failure.suite}: {failure.expectation_type} {failure.column or ''}: {failure.observed}"
             )
+        for verdict in gated.verdicts:
+            typer.echo(f"  TRACED {verdict}")
         raise
     typer.echo(
         f"{outcome.checkpoint}: {outcome.evaluated - len(outcome.failures)}/{outcome.evaluated} expectations passed"

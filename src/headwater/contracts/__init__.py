@@ -21,8 +21,8 @@ Modules (one step each; only `gate.run_gate`, `actual`, `quality` and `data_caus
   `schema_from_catalog`.
 - Explaining: `impact.Impact(artifacts, warehouse, contracts, gx_dirs).explain(finding)` adds an
   `UpstreamCause` (where the break entered, the lineage edges it travelled) and a `BlastRadius`
-  (downstream models, exposures, dbt tests, GX expectations, contracts); `data_cause` re-runs a failed data
-  rule upstream through value-preserving edges.
+  (downstream models, exposures, dbt tests, GX expectations, contracts); `data_cause` asks `headwater.trace`
+  where a failed data rule (not null, unique, accepted values) entered, on the gate's own connection.
 - State: `dbt_contracts.contract_changes(old_node, new_node)` (dbt's breaking-change categories);
   `state_diff.diff_states(old_target, new_target) -> StateDiff` (per model and column: breaking /
   partial_breaking / non_breaking / unknown, with blast radius).

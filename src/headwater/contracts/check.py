@@ -57,14 +57,18 @@ def check_schema(contract: TableContract, actual: ActualTable | None) -> tuple[C
                 )
             )
             continue
-        changes += _check_column(spec, found, dialect, actual.dialect)
+        changes += _check_column(spec, found, dialect, actual.dialect, contract.allow_widening)
     if not contract.allow_extra_columns:
         changes += [ColumnAdded(c.name, c.data_type) for c in extra]
     return tuple(changes)
 
 
 def _check_column(
-    spec: ColumnSpec, found: ActualColumn, contract_dialect: str | None, actual_dialect: str | None
+    spec: ColumnSpec,
+    found: ActualColumn,
+    contract_dialect: str | None,
+    actual_dialect: str | None,
+    allow_widening: bool | None = None,
 ) -> list[ContractChange]:
     changes: list[ContractChange] = []
     wanted = expected_type(spec, contract_dialect)
@@ -73,9 +77,15 @@ def _check_column(
         result = compare_types(wanted, got)
         if result.change is TypeChange.UNKNOWN:
             changes.append(Unevaluated(f"the type of {spec.name}", result.reason, spec.name))
+        elif result.change is TypeChange.WIDENED and allow_widening:
+            pass  # the contract accepts a wider type as it is
         elif result.change is not TypeChange.SAME:
             shown = spec.data_type or spec.logical_type or ""
-            changes.append(TypeChanged(spec.name, shown, found.data_type, result.change, result.reason))
+            forbidden = result.change is TypeChange.WIDENED and allow_widening is False
+            detail = (
+                f"{result.reason} (the contract sets allow_widening: false)" if forbidden else result.reason
+            )
+            changes.append(TypeChanged(spec.name, shown, found.data_type, result.change, detail, forbidden))
     # dbt declares NOT NULL in the DDL of an enforced contract: losing it is a schema break by itself.
     if "not_null" in spec.constraints and found.nullable is True:
         changes.append(NullableWhereRequired(spec.name))

@@ -1,98 +1,83 @@
-"""Upstream cause of a failed data rule: the farthest ancestor column where the same rule already fails.
+"""Upstream cause of a failed data rule, delegated to `headwater.trace`.
 
-Only edges that keep values as they are (passthrough, rename, cast) are followed: through those the rule
-means the same thing upstream, so "it already fails there" is evidence, not a guess. Anything subtler
-(a join that drops rows, an expression that makes NULLs) is `headwater trace`'s job.
+A contract's not-null, unique or accepted-values rule is the same question `headwater trace` answers for a
+failed GX expectation, so the gate asks it rather than walking lineage a second way: the tracer translates
+the check along passthrough/rename/cast edges, re-runs it upstream in one query per relation, and where the
+parents pass it looks inside the model for a join miss, a fan-out, a filter or a failing cast. The gate's
+open warehouse connection and lineage are reused, so this costs a few read-only queries per failed rule
+(about a second on the example) and imports no `great_expectations`.
 """
 
 from __future__ import annotations
 
-from collections import deque
-from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from headwater.contracts.actual import NotReadable, read_node
+from sqlglot.errors import SqlglotError
+
 from headwater.contracts.model import (
     ContractChange,
-    ContractKind,
     NullableWhereRequired,
-    Origin,
     QualityFailed,
-    QualityRule,
-    TableContract,
     UniquenessLost,
 )
-from headwater.contracts.quality import evaluate_quality
 from headwater.errors import HeadwaterError
-from headwater.lineage import ColumnRef, Edge, EdgeKind
 
 if TYPE_CHECKING:
     from headwater.contracts.impact import Impact, UpstreamCause
 
-_SAME_VALUES = frozenset({EdgeKind.PASSTHROUGH, EdgeKind.RENAME, EdgeKind.CAST})
 
+def trace_check(change: ContractChange) -> Any | None:
+    """The `headwater.trace` check that restates a failed data rule, or None when it has none."""
+    from headwater.trace import checks as ck
 
-def rule_of(change: ContractChange) -> QualityRule | None:
-    """The column rule a data failure is about, restated so it can run on another column."""
-    if isinstance(change, QualityFailed) and change.rule.column and change.rule.metric != "sql":
-        return change.rule
     if isinstance(change, NullableWhereRequired) and change.null_count:
-        return QualityRule("nullValues", "mustBe", 0, change.column)
+        return ck.NotNull(change.column.lower())
     if isinstance(change, UniquenessLost):
-        return QualityRule("duplicateValues", "mustBe", 0, change.column)
+        return ck.Unique((change.column.lower(),))
+    if not isinstance(change, QualityFailed):
+        return None
+    rule = change.rule
+    columns = [rule.column] if rule.column else list(rule.arguments.get("properties") or ())
+    if not columns or (rule.unit == "percent" and rule.threshold):
+        return None  # a tolerated share is not a per-row question the tracer can restate
+    column = str(columns[0]).lower()
+    if rule.metric in ("nullValues", "missingValues") and rule.operator == "mustBe" and len(columns) == 1:
+        return ck.NotNull(column)
+    if rule.metric == "duplicateValues":
+        return ck.Unique(tuple(str(c).lower() for c in columns))
+    valid = rule.arguments.get("validValues")
+    if rule.metric == "invalidValues" and valid and len(columns) == 1:
+        return ck.InSet(column, tuple(valid))
     return None
 
 
 def data_cause(impact: Impact, node: str, change: ContractChange) -> UpstreamCause | None:
+    """The tracer's top root cause of `change` on `node`, or None when it cannot say."""
     from headwater.contracts.impact import UpstreamCause
 
-    rule = rule_of(change)
-    if rule is None or impact.warehouse is None or rule.column is None:
+    check = trace_check(change)
+    target = impact.manifest.get(node)
+    if check is None or impact.warehouse is None or target is None:
         return None
-    start = ColumnRef(node, rule.column.lower())
-    parents: dict[ColumnRef, Edge] = {}
-    queue = deque([start])
-    best: UpstreamCause | None = None
-    while queue:
-        ref = queue.popleft()
-        try:
-            edges = impact.lineage.edges_into(ref)
-        except HeadwaterError:
-            continue
-        for edge in edges:
-            src = edge.source
-            if src is None or edge.kind not in _SAME_VALUES or src in parents or src == start:
-                continue
-            parents[src] = edge
-            failed = _fails_at(impact, src, rule)
-            if failed is not None:
-                path, cur = [], src
-                while cur in parents:
-                    path.append(parents[cur])
-                    cur = parents[cur].target
-                best = UpstreamCause(src.node, src.column, failed, tuple(path))
-            queue.append(src)
-    return best
+    from headwater.trace.model import CauseKind
+    from headwater.trace.walk import check_at, walk
 
-
-def _fails_at(impact: Impact, ref: ColumnRef, rule: QualityRule) -> ContractChange | None:
-    node = impact.manifest.get(ref.node)
-    if node is None or node.identifier is None or impact.warehouse is None:
-        return None
+    ctx = impact.trace_context()
     try:
-        actual = read_node(node, impact.artifacts, impact.warehouse)
-    except (NotReadable, HeadwaterError):
+        outcome = check_at(ctx, target, check, "failure")
+        causes = walk(ctx, target, check, outcome) if outcome.failed else []
+    except (HeadwaterError, SqlglotError):
+        return None  # the break itself is still reported; only its explanation is missing
+    known = sorted((c for c in causes if c.kind != CauseKind.UNKNOWN), key=lambda c: -c.share)
+    if not known:
         return None
-    if actual is None or actual.column(ref.column) is None:
-        return None
-    contract = TableContract(
-        node.name,
-        Origin(ContractKind.DBT, node.original_file_path),
-        node_id=node.unique_id,
-        database=node.database,
-        schema=node.schema,
-        identifier=node.identifier,
+    top = known[0]
+    return UpstreamCause(
+        top.node,
+        top.column,
+        change,
+        mechanism=str(top.mechanism),
+        summary=top.summary,
+        file=top.file,
+        line=top.line,
     )
-    moved = replace(rule, column=ref.column, name="")
-    found = evaluate_quality(impact.warehouse, contract, actual, (moved,))
-    return next((f for f in found if isinstance(f, QualityFailed)), None)

@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING
 
 from headwater.contracts.actual import NotReadable, read_actual
 from headwater.contracts.check import check_schema
-from headwater.contracts.dbt_contracts import contract_changes, contracts_from_manifest
+from headwater.contracts.dbt_contracts import contract_changes
 from headwater.contracts.gx_suites import is_gx_suite, load_gx_suite
-from headwater.contracts.model import ContractChange, TableContract, Unevaluated
+from headwater.contracts.model import BuildFailed, ContractChange, TableContract, Unevaluated
 from headwater.contracts.odcs import load_odcs
 from headwater.contracts.quality import evaluate_quality, implicit_rules
 from headwater.errors import EXIT_FAILED, EXIT_OK, EXIT_UNEVALUATED, ConfigError, WarehouseError
@@ -102,6 +102,18 @@ def exit_code(report: GateReport, fail_on: str = "breaking", allow_unknown: bool
     return EXIT_OK
 
 
+def default_gx_dirs(project_dir: Path | None, cwd: Path | None = None) -> tuple[Path, ...]:
+    """GX suites for blast radius when none are named: the first `gx/expectations` folder of a GX file
+    context found in the project, its `expectations/` context root, or the working directory's."""
+    roots = [project_dir, project_dir / "expectations"] if project_dir is not None else []
+    here = cwd or Path.cwd()
+    roots += [here, here / "expectations"]
+    for root in roots:
+        if root is not None and (root / "gx" / "expectations").is_dir():
+            return (root / "gx" / "expectations",)
+    return ()
+
+
 # ---- collecting contracts --------------------------------------------------------------------------
 
 
@@ -158,7 +170,7 @@ def resolve(contract: TableContract, manifest: Manifest | None) -> TableContract
 def run_gate(options: GateOptions) -> GateReport:
     artifacts = _load_artifacts(options)
     manifest = artifacts.manifest if artifacts else None
-    contracts = _collect(options, manifest)
+    contracts = _collect(options, manifest, artifacts.project_dir if artifacts else None)
     if not contracts:
         raise ConfigError(
             "no contracts to check: pass --contract FILE_OR_DIR, or --dbt-contracts with a project whose "
@@ -200,7 +212,9 @@ def _load_artifacts(options: GateOptions) -> Artifacts | None:
     )
 
 
-def _collect(options: GateOptions, manifest: Manifest | None) -> list[TableContract]:
+def _collect(
+    options: GateOptions, manifest: Manifest | None, project_dir: Path | None = None
+) -> list[TableContract]:
     paths = list(options.contracts)
     dbt = options.dbt_contracts
     if not paths and not dbt and options.project_dir is not None:
@@ -212,7 +226,9 @@ def _collect(options: GateOptions, manifest: Manifest | None) -> list[TableContr
     for file in contract_files(paths):
         contracts += load_contract_file(file)
     if dbt and manifest is not None:
-        contracts += contracts_from_manifest(manifest)
+        from headwater.contracts.dbt_yaml import located_contracts
+
+        contracts += located_contracts(manifest, project_dir or options.project_dir)
     return [resolve(c, manifest) for c in contracts]
 
 
@@ -242,6 +258,9 @@ def _check_one(
 
     if unreachable:
         return unknown(f"the warehouse is unreachable ({unreachable})")
+    failed = build_failure(contract.node_id, artifacts)
+    if failed is not None:
+        return ContractResult(contract, (Finding(contract, failed),))
     if contract.materialized == "ephemeral":
         return unknown("the model is ephemeral: it has no table to check")
     try:
@@ -264,6 +283,21 @@ def _check_one(
     )
 
 
+# run_results.json statuses of a model that did not (re)build its table.
+_NOT_BUILT = frozenset({"error", "skipped", "runtime error"})
+
+
+def build_failure(node_id: str | None, artifacts: Artifacts | None) -> BuildFailed | None:
+    """The model's last dbt run (run_results.json) errored or was skipped: its table is stale."""
+    runs = artifacts.run_results if artifacts else None
+    if node_id is None or runs is None:
+        return None
+    result = runs.results.get(node_id)
+    if result is None or result.status.lower() not in _NOT_BUILT:
+        return None
+    return BuildFailed(node_id, result.status.lower(), result.message or "")
+
+
 def _line_of(change: ContractChange, lines: dict[str, int | None]) -> int | None:
     rule = getattr(change, "rule", None)
     if rule is not None and rule.line:
@@ -277,14 +311,19 @@ def _state_findings(options: GateOptions, manifest: Manifest | None) -> tuple[Fi
     if options.state is None or manifest is None:
         return ()
     from headwater.contracts.dbt_contracts import contract_of
+    from headwater.contracts.dbt_yaml import locate
     from headwater.dbt import load_artifacts
 
     old = load_artifacts(target_path=options.state, require_compiled=False).manifest
     findings: list[Finding] = []
     for node in sorted(old.models(), key=lambda n: n.unique_id):
         new = manifest.nodes.get(node.unique_id)
-        contract = contract_of(new or node, manifest.dialect)
-        findings += [Finding(contract, ch) for ch in contract_changes(node, new, manifest.dialect)]
+        changes = contract_changes(node, new, manifest.dialect)
+        if not changes:
+            continue
+        contract = locate(contract_of(new or node, manifest.dialect), new or node, options.project_dir)
+        lines = {c.key: c.line for c in contract.columns}
+        findings += [Finding(contract, ch, _line_of(ch, lines)) for ch in changes]
     return tuple(findings)
 
 

@@ -14,20 +14,21 @@ from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from headwater.contracts.actual import NotReadable, read_node
 from headwater.contracts.check import rename_candidate
 from headwater.contracts.gx_suites import SCHEMA_EXPECTATION, GxExpectation, iter_suites, read_expectations
 from headwater.contracts.model import (
     ActualTable,
+    BuildFailed,
     ColumnRemoved,
     ColumnSpec,
     ContractChange,
     TableContract,
     TypeChanged,
 )
-from headwater.contracts.types import compare_types, normalize_type
+from headwater.contracts.types import TypeChange, compare_types, normalize_type
 from headwater.errors import HeadwaterError
 from headwater.lineage import ColumnRef, Edge, LineageGraph, build_lineage
 
@@ -47,6 +48,11 @@ class UpstreamCause:
     change: ContractChange
     path: tuple[Edge, ...] = ()
     through: tuple[str, ...] = ()  # models between the cause and the contract (table-level fallback)
+    # Set when `headwater.trace` found the cause of a data rule (see `data_cause`).
+    mechanism: str = ""  # source_data | join_miss | fan_out | filter | cast_failure | ...
+    summary: str = ""  # the tracer's one sentence
+    file: str = ""  # where the mechanism is written (a model's .sql), line when known
+    line: int | None = None
 
     @property
     def first_model(self) -> str | None:
@@ -55,6 +61,8 @@ class UpstreamCause:
         return self.through[0] if self.through else None
 
     def describe(self) -> str:
+        if self.summary:
+            return f"{self.summary} [{self.mechanism}]" if self.mechanism else self.summary
         text = f"{self.node}: {self.change.reason}"
         if self.path:
             edge = self.path[0]
@@ -111,6 +119,7 @@ class Impact:
         self.contracts = tuple(contracts)
         self._lineage = lineage
         self._actual: dict[str, ActualTable | None] = {}
+        self._trace: Any = None  # one headwater.trace Context per gate run: it caches checks it re-ran
         self.gx = tuple(e for path in iter_suites(gx_dirs) for e in read_expectations(path))
 
     @property
@@ -119,13 +128,32 @@ class Impact:
             self._lineage = build_lineage(self.artifacts)
         return self._lineage
 
+    def trace_context(self) -> Any:
+        """The `headwater.trace` context on this run's warehouse connection and lineage."""
+        if self.warehouse is None:
+            raise HeadwaterError("the trace needs a warehouse connection")
+        if self._trace is None:
+            from headwater.trace.context import Context
+
+            self._trace = Context(self.artifacts, self.lineage, self.warehouse)
+        # A fresh walk (the tracer skips what it already visited) sharing the checks already re-run.
+        return replace(self._trace, path=[], visited=set())
+
     def explain(self, finding: Finding) -> Finding:
         node = finding.contract.node_id
         if node is None:
             return finding
         column = getattr(finding.change, "column", None)
         columns = [column.lower()] if isinstance(column, str) and column != "*" else list(self._columns(node))
+        rule = getattr(finding.change, "rule", None)
+        if column is None and rule is not None and rule.arguments.get("properties"):
+            columns = [str(c).lower() for c in rule.arguments["properties"]]  # a table rule on some columns
+        if isinstance(finding.change, BuildFailed):
+            cause = self._failed_ancestor(node)
+            return replace(finding, cause=cause, blast=self.blast_radius(node, columns, finding.contract))
         cause = self.cause(node, columns[0]) if len(columns) == 1 else None
+        if cause is None and isinstance(finding.change, TypeChanged):
+            cause = self._type_origin(node, columns[0], finding.change)
         if cause is None and len(columns) == 1:
             from headwater.contracts.data_cause import data_cause
 
@@ -134,6 +162,58 @@ class Impact:
             # A contract on a source: the break entered right there.
             cause = UpstreamCause(node, columns[0], finding.change)
         return replace(finding, cause=cause, blast=self.blast_radius(node, columns, exclude=finding.contract))
+
+    def _type_origin(self, node: str, column: str, change: TypeChanged) -> UpstreamCause | None:
+        """Where the column got the type it has now: follow the single value edge up while the type stays
+        the same (an ephemeral model has no table: walked through); the edge from a column of another
+        type (a cast, an expression) is where the change entered."""
+        actual = self._read(node)
+        found = actual.column(column) if actual else None
+        if actual is None or found is None:
+            return None
+        now = normalize_type(found.data_type, actual.dialect)
+        ref, climbed = ColumnRef(node, column.lower()), []
+        while True:
+            edges = [e for e in self._value_edges_into(ref) if e.source is not None]
+            if len(edges) != 1 or edges[0].source is None:
+                return None  # no single parent: an expression of several columns, say no more
+            edge, parent = edges[0], edges[0].source
+            climbed.append(edge)
+            table = self._read(parent.node)
+            was = table.column(parent.column) if table else None
+            if table is not None and was is not None:
+                result = compare_types(normalize_type(was.data_type, table.dialect), now, actual.dialect)
+                if result.change is not TypeChange.SAME:
+                    where = f" at {edge.location}" if edge.location else ""
+                    summary = (
+                        f"{ref} became {found.data_type} in the {edge.kind} `{edge.expression}`{where} "
+                        f"({parent} is {was.data_type}): {result.reason}"
+                    )
+                    location = edge.location
+                    line = location.line if location and not location.compiled else None
+                    return UpstreamCause(
+                        ref.node, ref.column, change, tuple(reversed(climbed)),
+                        mechanism="type_change", summary=summary,
+                        file=location.file if location else "", line=line,
+                    )  # fmt: skip
+            ref = parent
+
+    def _failed_ancestor(self, node: str) -> UpstreamCause | None:
+        """A skipped model: the nearest ancestor whose build errored (dbt skips what depends on it)."""
+        from headwater.contracts.gate import build_failure
+        from headwater.dbt import TableGraph
+
+        graph = TableGraph(self.manifest)
+        if node not in graph.graph:
+            return None
+        import networkx as nx
+
+        distance = nx.shortest_path_length(graph.graph.reverse(copy=False), node)
+        for ancestor in sorted(distance, key=lambda a: (distance[a], a)):
+            failed = build_failure(ancestor, self.artifacts)
+            if ancestor != node and failed is not None and failed.status != "skipped":
+                return UpstreamCause(ancestor, "*", failed, file=self.manifest[ancestor].original_file_path)
+        return None
 
     def _columns(self, node: str) -> tuple[str, ...]:
         try:
@@ -314,8 +394,10 @@ class Impact:
         return {ColumnRef(d, c) for d, cols in expected.items() for c in cols}
 
     def _gx_reads(self, expectation: GxExpectation, by_node: dict[str, set[str]]) -> bool:
-        if expectation.type == SCHEMA_EXPECTATION:
-            return False  # a schema contract: listed with the contracts, not as an expectation
+        if expectation.type == SCHEMA_EXPECTATION and any(
+            c.origin.file == expectation.file for c in self.contracts
+        ):
+            return False  # a schema contract this run checks: listed with the contracts
         node = expectation.node_id
         if node is None:
             hit = (

@@ -88,6 +88,9 @@ class TableContract:
     materialized: str | None = None
     dialect: str | None = None  # dialect the physical types are written in (None: same as the warehouse)
     allow_extra_columns: bool = True
+    # A widened type: None reports it as a non-breaking change (it fails `--fail-on any`); True accepts
+    # it silently (a GX schema expectation with `allow_widening`, its default); False makes it breaking.
+    allow_widening: bool | None = None
 
     @property
     def relation(self) -> str:
@@ -157,10 +160,13 @@ class TypeChanged:
     actual: str
     change: TypeChange
     detail: str = ""
+    widening_forbidden: bool = False  # the contract says `allow_widening: false`
     category: ClassVar[str] = "type_changed"
 
     @property
     def breaking(self) -> bool:
+        if self.change is TypeChange.WIDENED:
+            return self.widening_forbidden
         return self.change in (TypeChange.NARROWED, TypeChange.INCOMPATIBLE)
 
     @property
@@ -261,6 +267,26 @@ class QualityFailed:
 
 
 @dataclass(frozen=True)
+class BuildFailed:
+    """The last dbt run (run_results.json) did not build this model: the table in the warehouse is left
+    from an earlier run, so it passing its contract proves nothing."""
+
+    node: str
+    status: str  # error | skipped | ...
+    message: str = ""
+    column: str | None = None
+    breaking: ClassVar[bool] = True
+    category: ClassVar[str] = "build_failed"
+
+    @property
+    def reason(self) -> str:
+        name = self.node.split(".")[-1]
+        what = "was skipped" if self.status == "skipped" else f"failed ({self.status})"
+        detail = f": {' '.join(self.message.split())[:160]}" if self.message else ""
+        return f"the last dbt run of {name} {what}{detail}; its table is stale (left from an earlier run)"
+
+
+@dataclass(frozen=True)
 class Unevaluated:
     """A check that could not run: the gate fails closed on it (exit 3) unless --allow-unknown."""
 
@@ -286,5 +312,6 @@ ContractChange = (
     | MaterializationChanged
     | TableMissing
     | QualityFailed
+    | BuildFailed
     | Unevaluated
 )

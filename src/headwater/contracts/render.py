@@ -62,17 +62,25 @@ def _finding_lines(f: Finding) -> list[str]:
     lines = [f"    {label} {f.change.category}: {f.change.reason}  ({f.location})"]
     if f.cause is not None:
         lines.append(f"      upstream cause: {f.cause.describe()}")
-    if f.blast is not None and not f.blast.empty:
-        lines.append(f"      blast radius: {f.blast.describe()}")
-        for label_, items in (
-            ("models", f.blast.models),
-            ("exposures", f.blast.exposures),
-            ("dbt tests", f.blast.tests),
-            ("GX expectations", f.blast.gx_expectations),
-            ("contracts", f.blast.contracts),
-        ):
-            if items:
-                lines.append(f"        {label_}: {', '.join(items)}")
+    if f.blast is not None:
+        lines += blast_lines(f.blast, "      ")
+    return lines
+
+
+def blast_lines(blast: BlastRadius, indent: str) -> list[str]:
+    """`blast radius: 2 models, 1 contract` and one indented line per kind that is hit (gate and diff)."""
+    if blast.empty:
+        return []
+    lines = [f"{indent}blast radius: {blast.describe()}"]
+    for label, items in (
+        ("models", blast.models),
+        ("exposures", blast.exposures),
+        ("dbt tests", blast.tests),
+        ("GX expectations", blast.gx_expectations),
+        ("contracts", blast.contracts),
+    ):
+        if items:
+            lines.append(f"{indent}  {label}: {', '.join(items)}")
     return lines
 
 
@@ -98,6 +106,9 @@ def cause_dict(cause: UpstreamCause) -> dict[str, Any]:
         "first_model": cause.first_model,
         "path": [edge_dict(e) for e in cause.path],
         "through": list(cause.through),
+        "mechanism": cause.mechanism or None,
+        "file": cause.file or None,
+        "line": cause.line,
         "summary": cause.describe(),
     }
 
@@ -238,14 +249,20 @@ def to_github(report: GateReport, project_dir: Path | None = None) -> str:
 
 def _cause_annotation(f: Finding, project_dir: Path | None) -> list[str]:
     """A notice on the model line where the break entered (e.g. the cast in a staging model)."""
-    if f.cause is None or not f.cause.path or f.cause.path[0].location is None:
+    if f.cause is None:
         return []
-    location = f.cause.path[0].location
-    file = Path(location.file)
+    if f.cause.file:  # found by headwater.trace: the model line of the join, filter or cast
+        file_name, line = f.cause.file, f.cause.line
+    elif f.cause.path and f.cause.path[0].location is not None:
+        location = f.cause.path[0].location
+        file_name, line = location.file, None if location.compiled else location.line
+    else:
+        return []
+    file = Path(file_name)
     if project_dir is not None and not file.is_absolute():
         file = project_dir / file
     props = [f"file={_escape_property(os.path.relpath(file))}"]
-    if location.line and not location.compiled:
-        props.append(f"line={location.line}")
+    if line:
+        props.append(f"line={line}")
     title = _escape_property(f"upstream cause of contract {f.contract.name}")
     return [f"::notice {','.join(props)},title={title}::{_escape_data(f.cause.describe())}"]

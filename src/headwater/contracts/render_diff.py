@@ -6,7 +6,7 @@ from typing import Any
 
 import orjson
 
-from headwater.contracts.render import blast_dict
+from headwater.contracts.render import blast_dict, blast_lines
 from headwater.contracts.state_diff import Category, ModelDiff, StateDiff
 
 _MARK = {
@@ -43,16 +43,8 @@ def _model_lines(m: ModelDiff) -> list[str]:
         else:
             lines.append(f"    {category.value}: {reason}")
     lines += [f"    contract: {ch.reason}" for ch in m.contract_changes]
-    if m.blast is not None and not m.blast.empty:
-        lines.append(f"    blast radius: {m.blast.describe()}")
-        for label, items in (
-            ("models", m.blast.models),
-            ("exposures", m.blast.exposures),
-            ("dbt tests", m.blast.tests),
-            ("contracts", m.blast.contracts),
-        ):
-            if items:
-                lines.append(f"      {label}: {', '.join(items)}")
+    if m.blast is not None:
+        lines += blast_lines(m.blast, "    ")
     return lines
 
 

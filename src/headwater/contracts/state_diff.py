@@ -20,6 +20,7 @@ import sqlglot
 from sqlglot.errors import SqlglotError
 
 from headwater.contracts.dbt_contracts import contract_changes, contracts_from_manifest
+from headwater.contracts.dbt_yaml import located_contracts
 from headwater.contracts.impact import BlastRadius, Impact
 from headwater.contracts.model import ContractChange, TableContract
 from headwater.contracts.types import TypeChange, compare_types
@@ -76,9 +77,13 @@ class StateDiff:
 
 
 def diff_states(
-    old_target: Path, new_target: Path | None = None, project_dir: Path | None = None
+    old_target: Path,
+    new_target: Path | None = None,
+    project_dir: Path | None = None,
+    gx_dirs: Sequence[Path] = (),
 ) -> StateDiff:
-    """Load both states (manifest required, catalog optional) and compare them."""
+    """Load both states (manifest required, catalog optional) and compare them; `gx_dirs` hold the GX
+    suites (JSON) whose expectations join each blast radius."""
     old = load_artifacts(target_path=old_target, require_compiled=False)
     new = load_artifacts(project_dir=project_dir, target_path=new_target, require_compiled=False)
     # The old state is read-only evidence: never write a lineage cache into it.
@@ -91,7 +96,7 @@ def diff_states(
 
         for file in contract_files([folder]):
             contracts += [resolve(c, new.manifest) for c in load_contract_file(file)]
-    return compare(old, new, old_lineage, new_lineage, contracts)
+    return compare(old, new, old_lineage, new_lineage, contracts, gx_dirs)
 
 
 def compare(
@@ -100,15 +105,16 @@ def compare(
     old_lineage: LineageGraph,
     new_lineage: LineageGraph,
     contracts: Sequence[TableContract] = (),
+    gx_dirs: Sequence[Path] = (),
 ) -> StateDiff:
     """`contracts` (e.g. ODCS files) join the dbt model contracts of `new` in each blast radius."""
     old_models = {n.unique_id: n for n in old.manifest.models()}
     new_models = {n.unique_id: n for n in new.manifest.models()}
     new_impact = Impact(
-        new, None, contracts_from_manifest(new.manifest) + tuple(contracts), lineage=new_lineage
+        new, None, located_contracts(new.manifest, new.project_dir) + tuple(contracts), gx_dirs, new_lineage
     )
     old_impact = Impact(
-        old, None, contracts_from_manifest(old.manifest) + tuple(contracts), lineage=old_lineage
+        old, None, contracts_from_manifest(old.manifest) + tuple(contracts), gx_dirs, old_lineage
     )
     diffs: list[ModelDiff] = []
     for uid in sorted(new_models.keys() - old_models.keys()):

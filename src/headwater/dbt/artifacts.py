@@ -85,6 +85,9 @@ class Node:
     loaded_at_field: str | None = None
     # tests only
     test: TestInfo | None = None
+    # The YAML file that declares the node's columns / contract (manifest `patch_path` without the
+    # `package://` prefix); for sources it is `original_file_path`. None when nothing declares it.
+    patch_path: str | None = None
 
     @property
     def alias(self) -> str | None:
@@ -302,7 +305,15 @@ def _node(data: Mapping[str, Any]) -> Node:
         source_name=data.get("source_name"),
         loaded_at_field=data.get("loaded_at_field") or config.get("loaded_at_field"),
         test=test,
+        patch_path=_patch_path(data, rtype),
     )
+
+
+def _patch_path(data: Mapping[str, Any], rtype: str) -> str | None:
+    raw = data.get("patch_path")
+    if raw:
+        return str(raw).split("://", 1)[-1]
+    return data.get("original_file_path") if rtype == "source" else None
 
 
 def _column(name: str, data: Mapping[str, Any]) -> Column:

@@ -7,7 +7,8 @@ and `headwater_contract_gate`), so a file-context checkpoint that lists them rel
 How an orchestrator uses the gate: run the checkpoint in the pipeline step, nothing else. When an
 expectation of severity `critical` (GX 1.x `severity`) or marked `meta: {contract: true}` fails, the run
 raises `ContractGateError`: an uncaught exception makes the Python step exit non-zero, which fails the
-Airflow task / Dagster op / CI job; the exception carries the failures (`err.failures`) for a message.
+Airflow task / Dagster op / CI job; the exception carries the failures (`err.failures`) and, when a trace
+action ran before the gate, its root-cause lines (`err.verdicts`) for a message.
 
     import great_expectations as gx, headwater.gx
     context = gx.get_context(mode="file", project_root_dir="expectations")
@@ -26,6 +27,7 @@ from typing import Any, Literal
 import orjson
 from great_expectations.checkpoint.actions import ActionContext, ValidationAction
 from great_expectations.checkpoint.checkpoint import CheckpointResult
+from great_expectations.compatibility.pydantic import validator
 
 from headwater.errors import EXIT_FAILED, HeadwaterError
 from headwater.gx.checkpoint import (
@@ -38,15 +40,18 @@ from headwater.gx.checkpoint import (
 
 TRACE_ACTION_TYPE = "headwater_trace_root_cause"
 GATE_ACTION_TYPE = "headwater_contract_gate"
+TRACE_FORMATS = ("json", "md", "text")
 
 
 class ContractGateError(HeadwaterError):
-    """A checkpoint run failed expectations the contract gate guards; `failures` lists them."""
+    """A checkpoint run failed expectations the contract gate guards; `failures` lists them and `verdicts`
+    the root-cause lines of a trace action that ran before the gate (empty without one)."""
 
     exit_code = EXIT_FAILED
 
-    def __init__(self, failures: Sequence[FailedExpectation]) -> None:
+    def __init__(self, failures: Sequence[FailedExpectation], verdicts: Sequence[str] = ()) -> None:
         self.failures = tuple(failures)
+        self.verdicts = tuple(verdicts)
         first = self.failures[0] if self.failures else None
         where = (
             f" (first: {first.suite}/{first.expectation_type} on {first.column}: {first.observed})"
@@ -78,14 +83,20 @@ class ContractGateAction(ValidationAction):
         outcome = summarise(checkpoint_result, None)
         blocking = gated_failures(outcome.failures, self.severities, self.meta_key)
         if blocking:
-            raise ContractGateError(blocking)
+            traced = action_context.filter_results(TraceRootCauseAction) if action_context else []
+            raise ContractGateError(blocking, [v for result in traced for v in result.get("verdicts", ())])
         return {"gate": "passed", "failures": len(outcome.failures)}
 
 
 class TraceRootCauseAction(ValidationAction):
-    """On any failed expectation, run headwater's tracer and write its reports to `report_dir`.
+    """On any failed expectation, run headwater's tracer (`headwater.trace`) with the dbt project and
+    warehouse configured here, and write its reports to `report_dir`.
 
-    The action result: {"reports": [paths], "verdicts": ["<suite>/<expectation> <column>: <verdict> - ..."]}.
+    The action result: {"reports": [paths: the checkpoint result JSON, then one report per format],
+    "verdicts": ["<suite>/<expectation> <column>: <verdict> - <root cause>", one per failure],
+    "error": None or why the tracer could not run}. A tracer that cannot run (warehouse unreachable, bad
+    project) does not stop the checkpoint: the gate after it must still decide, so the reason is returned
+    and written to `<stem>-trace-error.txt`.
     """
 
     type: Literal["headwater_trace_root_cause"] = "headwater_trace_root_cause"
@@ -97,30 +108,44 @@ class TraceRootCauseAction(ValidationAction):
     report_dir: str = "headwater_reports"
     formats: list[str] = ["json", "md", "text"]
 
+    @validator("formats")
+    def _known_formats(cls, formats: list[str]) -> list[str]:
+        unknown = sorted(set(formats) - set(TRACE_FORMATS))
+        if unknown:
+            raise ValueError(f"unknown report format(s) {unknown}; use {', '.join(TRACE_FORMATS)}")
+        return formats
+
     def run(self, checkpoint_result: CheckpointResult, action_context: ActionContext | None = None) -> dict:
         if checkpoint_result.success:
-            return {"reports": [], "verdicts": []}
+            return {"reports": [], "verdicts": [], "error": None}
         # Release the warehouse file held by the checkpoint's datasources before the tracer opens it.
         close_datasources(self._resolve_context().context)
         folder = Path(self.report_dir)
         folder.mkdir(parents=True, exist_ok=True)
-        stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+        stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
         raw = checkpoint_result_dict(checkpoint_result)
         result_path = folder / f"{checkpoint_result.name}-{stamp}-validation.json"
         result_path.write_bytes(
             orjson.dumps(raw, option=orjson.OPT_INDENT_2 | orjson.OPT_SERIALIZE_NUMPY, default=str)
         )
-        reports, verdicts = run_tracer(raw, self, folder / f"{checkpoint_result.name}-{stamp}-trace")
-        return {"reports": [str(result_path), *reports], "verdicts": verdicts}
+        stem = folder / f"{checkpoint_result.name}-{stamp}-trace"
+        try:
+            reports, verdicts = run_tracer(raw, self, stem)
+        except HeadwaterError as err:
+            error_path = stem.with_name(stem.name + "-error.txt")
+            error_path.write_text(f"{err}\n")
+            lines = [
+                f"{f.suite}/{f.expectation_type} {f.column}: not traced - {err}" for f in failures_of(raw)
+            ]
+            return {"reports": [str(result_path), str(error_path)], "verdicts": lines, "error": str(err)}
+        return {"reports": [str(result_path), *reports], "verdicts": verdicts, "error": None}
 
 
 def run_tracer(raw: dict[str, Any], action: TraceRootCauseAction, stem: Path) -> tuple[list[str], list[str]]:
     """Trace with `headwater.trace`; reports written as `<stem>.<format>`. Returns (paths, verdict lines)."""
-    try:
-        from headwater.report.trace import render_trace
-        from headwater.trace import trace
-    except ImportError:  # the tracer is optional here: fall back to the lineage of the failing columns
-        return lineage_fallback(raw, action, stem)
+    from headwater.report.trace import render_trace
+    from headwater.trace import trace
+
     stem.parent.mkdir(parents=True, exist_ok=True)
     result = trace(
         raw,
@@ -141,32 +166,3 @@ def run_tracer(raw: dict[str, Any], action: TraceRootCauseAction, stem: Path) ->
         said = top.summary if top is not None else failure.reason
         verdicts.append(f"{failure.suite}/{failure.expectation} {failure.column}: {failure.verdict} - {said}")
     return paths, verdicts
-
-
-def lineage_fallback(
-    raw: dict[str, Any], action: TraceRootCauseAction, stem: Path
-) -> tuple[list[str], list[str]]:
-    """Without the tracer: the upstream lineage path of each failing column (no probes, no verdict)."""
-    from headwater.dbt import load_artifacts
-    from headwater.lineage import build_lineage
-    from headwater.lineage.model import ColumnRef
-
-    stem.parent.mkdir(parents=True, exist_ok=True)
-    graph = build_lineage(load_artifacts(project_dir=action.project_dir))
-    lines, verdicts = [], []
-    for failure in failures_of(raw):
-        table = failure.table.rpartition(".")[2]
-        node = graph.node_id(table)
-        edges = (
-            graph.upstream(ColumnRef(node, (failure.column or "").lower()), rows=False)
-            if failure.column
-            else ()
-        )
-        path = " <- ".join(f"{e.source.node}.{e.source.column}" for e in edges if e.source is not None)
-        verdicts.append(
-            f"{failure.suite}/{failure.expectation_type} {failure.column}: lineage only - {path or 'no upstream'}"
-        )
-        lines.append(verdicts[-1])
-    path_txt = stem.with_suffix(".txt")
-    path_txt.write_text("\n".join(lines) + "\n")
-    return [str(path_txt)], verdicts

@@ -18,15 +18,19 @@ import orjson
 
 from headwater.lineage.compact import RawLineage
 
-FORMAT = "headwater-lineage/1"
+# Bump FORMAT whenever the analysis would give different edges for the same SQL: the cache key holds it,
+# so results of an older analysis are never served. The file also records headwater's and sqlglot's versions.
+FORMAT = "headwater-lineage/3"
 FILE_NAME = "lineage.json"
 
 
 def engine_version() -> str:
+    from headwater import __version__
+
     try:
-        return metadata.version("sqlglot")
+        return f"headwater {__version__}, sqlglot {metadata.version('sqlglot')}"
     except metadata.PackageNotFoundError:  # pragma: no cover - sqlglot is a dependency
-        return "unknown"
+        return f"headwater {__version__}"
 
 
 def node_key(parts: Iterable[str]) -> str:

@@ -42,6 +42,8 @@ class Locator:
         first, last = min(lines), max(lines)
         if first > len(self.lines):
             return node.sql(self.dialect), first, True
+        if first > 1 and self.lines[first - 2].strip().lower() == "case":
+            first -= 1  # a CASE whose WHEN starts on the next line
         end = min(last, first + MAX_LINES - 1, len(self.lines))
         text_lines = [self.lines[i - 1].strip() for i in range(first, end + 1)]
         text = " ".join(t for t in text_lines if t and not t.startswith("--")).rstrip(",").strip()

@@ -150,10 +150,14 @@ def projection_leaves(ctx: Context, scope: Scope, projection: exp.Expr, name: st
 
 
 def compose(inner: Leaf, rank: int, renamed: bool, step: exp.Expr | str) -> Leaf:
-    """One more step on the way from a leaf: keep the strongest step (ties: the one nearer the leaf)."""
+    """One more step on the way from a leaf: keep the strongest step."""
     if inner.reason:
         return inner
-    keep_inner = inner.step is not None and (inner.rank, inner.renamed) >= (rank, renamed)
+    # Ties keep the step nearer the leaf, except that SQL written in the model beats a `*` expansion.
+    keep_inner = inner.step is not None and (
+        (inner.rank, inner.renamed) > (rank, renamed)
+        or ((inner.rank, inner.renamed) == (rank, renamed) and (isinstance(step, str) or not isinstance(inner.step, str)))
+    )
     if keep_inner and rank <= inner.rank and (inner.renamed or not renamed):
         return inner  # the step adds nothing (a `*` or a plain reference): no new object
     return Leaf(

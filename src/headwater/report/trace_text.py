@@ -20,9 +20,12 @@ def _step(step: PathStep) -> str:
 
 
 def render_failure(failure: Failure, sql: bool = False, max_causes: int = 3) -> list[str]:
-    lines = [f"{_short(failure.node)}.{failure.column or '*'}  {failure.check}  ({failure.expectation})  [{_MARK[failure.verdict]}]"]
-    if failure.verdict != Verdict.TRACED:
-        lines.append(f"  {failure.reason}")
+    subject = _short(failure.node) if failure.node else failure.relation  # "" when the batch matched no node
+    asked = f"  ({failure.expectation})" if failure.expectation not in failure.check else ""
+    lines = [f"{subject}.{failure.column or '*'}  {failure.check}{asked}  [{_MARK[failure.verdict]}]"]
+    top = failure.top
+    if failure.verdict != Verdict.TRACED and not (top is not None and failure.reason in (top.evidence.detail, top.summary)):
+        lines.append(f"  {failure.reason}")  # the unknown root cause below says it already otherwise
     for rank, cause in enumerate(failure.root_causes[:max_causes], start=1):
         where = f"{cause.file}:{cause.line}" if cause.line else cause.file
         lines.append(f"  {rank}. {cause.summary}")

@@ -7,15 +7,29 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from sqlglot import exp
+
 from headwater.errors import ConfigError, suggest
-from headwater.trace.checks import Check, Untraceable, columns_of, describe, from_question
+from headwater.trace.checks import (
+    Check,
+    DistinctContains,
+    Schema,
+    Unique,
+    Untraceable,
+    columns_of,
+    describe,
+    from_question,
+)
+from headwater.trace.measures import failing_predicate
 from headwater.trace.model import CauseKind, Failure, RootCause, TraceResult, Verdict
 
 
@@ -29,6 +43,8 @@ class Question:
     suite: str = ""
     reported_failing: int | None = None
     asked: bool = False  # a direct question: an unknown column is a usage error, not a failure to trace
+    unmapped: str = ""  # why the GX batch matches no dbt node (`node` is then ""): reported as unknown
+    relation: str = ""  # what the batch read, shown when `node` is ""
 
 
 def trace(
@@ -59,21 +75,35 @@ def trace(
 
     started = time.perf_counter()
     project = Path(project_dir)
-    artifacts = load_artifacts(project_dir=project, target_path=target_path)
-    manifest = artifacts.manifest
-    questions = _questions(manifest, result, node, column, check, args or {}, overrides or {})
     config = (
         from_url(warehouse, timeout_seconds)
         if warehouse
         else from_profile(project, Path(profiles_dir) if profiles_dir else None, target, timeout_seconds=timeout_seconds)
     )
-    lineage = build_lineage(artifacts)
+    # Opening the warehouse (tens of ms for a large DuckDB file, a network round trip for PostgreSQL)
+    # releases the GIL: do it while the artifacts and the lineage load. A usage error still wins over an
+    # unreachable warehouse (exit 2 before 3).
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        opening = pool.submit(connect, config)
+        try:
+            artifacts = load_artifacts(project_dir=project, target_path=target_path, include_run_results=False)
+            questions = _questions(artifacts.manifest, result, node, column, check, args or {}, overrides or {})
+            lineage = build_lineage(artifacts)
+        except BaseException:
+            _close_when_open(opening)
+            raise
+        conn = opening.result()
     failures: list[Failure] = []
-    with connect(config) as conn:
+    with conn:
         for question in questions:
             failures.append(_trace_one(artifacts, lineage, conn, question, rows, as_of))
     source = str(result) if isinstance(result, str | Path) else ("validation result" if result is not None else "question")
     return TraceResult(tuple(failures), config.describe(), time.perf_counter() - started, source)
+
+
+def _close_when_open(opening: Future[Any]) -> None:
+    with contextlib.suppress(Exception):  # the error being raised already says what went wrong
+        opening.result().close()
 
 
 def _questions(
@@ -86,7 +116,6 @@ def _questions(
     overrides: Mapping[str, str],
 ) -> list[Question]:
     from headwater.trace.gx_results import failed_expectations, read_validation_result
-    from headwater.trace.mapping import node_for_batch
 
     if result is not None:
         if isinstance(result, Mapping):
@@ -95,23 +124,28 @@ def _questions(
                 raise ConfigError("the validation result holds no GX `results`; pass a checkpoint or suite result")
         else:
             found = read_validation_result(Path(result))
-        return [
-            Question(
-                expectation=f.expectation_type,
-                node=node_for_batch(manifest, f.batch, f.meta, overrides, manifest.dialect or "duckdb").unique_id,
-                check=f.check,
-                suite=f.suite,
-                reported_failing=f.unexpected_count,
-            )
-            for f in found
-        ]
+        return [_question(manifest, f, overrides) for f in found]
     if node is None or check is None:
         raise ConfigError("pass a GX validation result file, or --node, --column and --check")
     target = manifest.find_node(node)
     parsed = check if not isinstance(check, str) else from_question(check, column or "", dict(args))
     if isinstance(check, str) and not column and parsed.name not in ("row_count", "schema", "untraceable"):
         raise ConfigError(f"--check {check} needs --column; pass the column of {target.name} to check")
-    return [Question(parsed.name if isinstance(check, str) else describe(parsed), target.unique_id, parsed, asked=True)]
+    return [Question(check if isinstance(check, str) else describe(parsed), target.unique_id, parsed, asked=True)]
+
+
+def _question(manifest: Any, failed: Any, overrides: Mapping[str, str]) -> Question:
+    """One failed expectation -> a Question. A batch that matches no node is not a usage error of the whole
+    run: that failure is reported `unknown` with the reason, the others are still traced."""
+    from headwater.trace.mapping import UnmappedBatch, node_for_batch
+
+    try:
+        node = node_for_batch(manifest, failed.batch, failed.meta, overrides, manifest.dialect or "duckdb").unique_id
+        unmapped = ""
+    except UnmappedBatch as err:
+        node, unmapped = "", str(err)
+    return Question(failed.expectation_type, node, failed.check, failed.suite, failed.unexpected_count,
+                    unmapped=unmapped, relation=failed.batch.describe())
 
 
 def _trace_one(artifacts: Any, lineage: Any, conn: Any, question: Question, rows: int, as_of: datetime | None) -> Failure:
@@ -119,14 +153,17 @@ def _trace_one(artifacts: Any, lineage: Any, conn: Any, question: Question, rows
     from headwater.trace.provenance import provenance
     from headwater.trace.walk import check_at, walk
 
+    check = question.check
+    if question.unmapped:
+        return Failure(question.expectation, "", question.relation, ",".join(columns_of(check)), describe(check),
+                       Verdict.UNKNOWN, reason=question.unmapped, suite=question.suite)
     ctx = Context(artifacts, lineage, conn, as_of)
     node = ctx.node(question.node)
-    check = question.check
     first_probe = len(conn.probes)
     column = ",".join(columns_of(check))
     base = Failure(question.expectation, node.unique_id, ctx.label(node), column, describe(check), Verdict.UNKNOWN, suite=question.suite)
     if isinstance(check, Untraceable):
-        reason = f"{check.expectation_type} is not an expectation headwater can re-run upstream" + (f" ({check.reason})" if check.reason else "")
+        reason = f"{check.expectation_type}: " + (check.reason or "not an expectation headwater can re-run upstream")
         return replace(base, verdict=Verdict.UNTRACEABLE, reason=reason)
     if question.asked:
         _validate_columns(ctx, node, check)
@@ -134,7 +171,7 @@ def _trace_one(artifacts: Any, lineage: Any, conn: Any, question: Question, rows
     if outcome.failed is False:
         return replace(base, verdict=Verdict.NOT_REPRODUCED, path=tuple(ctx.path), probes=tuple(conn.probes[first_probe:]),
                        reason=f"{describe(check)} passes on {ctx.label(node)} now ({outcome.observed})")
-    causes = [_because(c, node.name, column, check, outcome.failing) for c in walk(ctx, node, check, outcome)]
+    causes = [_because(c, node.name, column, check, outcome) for c in walk(ctx, node, check, outcome)]
     ranked = _rank(causes, outcome.failing or question.reported_failing)
     known = [c for c in ranked if c.kind != CauseKind.UNKNOWN]
     if known:
@@ -149,13 +186,29 @@ def _trace_one(artifacts: Any, lineage: Any, conn: Any, question: Question, rows
                    probes=tuple(conn.probes[first_probe:]), reason=reason, rows=samples)
 
 
-def _because(cause: RootCause, node: str, column: str, check: Check, failing: int | None) -> RootCause:
+def _because(cause: RootCause, node: str, column: str, check: Check, outcome: Any) -> RootCause:
     """Say which failure a source-side cause explains: "`dim_customers.email` fails not_null for 69 rows
     because `shop.customers.email` already fails not_null at the source raw.customers (…)"."""
     if cause.kind == CauseKind.TRANSFORMATION or cause.kind == CauseKind.UNKNOWN or not cause.summary:
         return cause
-    count = f" for {failing:,} rows" if failing else ""
-    return replace(cause, summary=f"`{node}.{column}` fails {describe(check)}{count} because {cause.summary}")
+    if isinstance(check, Schema):
+        failed = f"`{node}` fails its schema check ({outcome.observed})"
+    else:
+        failed = f"`{node}.{column}` fails {describe(check)}" + _count(check, outcome.failing)
+    return replace(cause, summary=f"{failed} because {cause.summary}")
+
+
+def _count(check: Check, failing: int | None) -> str:
+    """" for 1,204 rows": what `failing` counts depends on the check (rows, duplicate rows, missing values)."""
+    if not failing:
+        return ""
+    if isinstance(check, Unique):
+        return f" ({failing:,} duplicate rows)"
+    if isinstance(check, DistinctContains):
+        return f" ({failing:,} values missing or unexpected)"
+    if failing_predicate(check, exp.column("x")) is None:
+        return ""  # table-level checks (freshness, row count, drift…) have no failing rows
+    return f" for {failing:,} rows"
 
 
 def _validate_columns(ctx: Any, node: Any, check: Check) -> None:

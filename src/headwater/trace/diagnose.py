@@ -110,11 +110,11 @@ def join_miss(
     outcome: Outcome,
     share: float,
 ) -> RootCause:
-    samples = list(classified.join_miss_samples.get(join.index, ()))
+    driving, joined = join.pairs[0]
+    samples = [f"{driving.name}={value}" for value in classified.join_miss_samples.get(join.index, ())]
     sql = classified.sql
     condition = join.on.sql(dialect=ctx.dialect) if join.on is not None else ""
     file, line = ctx.where(node, condition)
-    driving, joined = join.pairs[0]
     keys = classified.join_miss_keys.get(join.index, 0)
     where = f"{file}:{line}" if line else file
     summary = (
@@ -130,7 +130,7 @@ def join_miss(
         expression=condition,
         file=file,
         line=line,
-        evidence=Evidence(outcome.failing, rows, classified.failing, tuple(samples), sql, f"{keys:,} unmatched `{driving.name}` values (from {' to '.join(samples)})"),
+        evidence=Evidence(outcome.failing, rows, classified.failing, tuple(samples), sql, f"{keys:,} unmatched `{driving.name}` values, {rows:,} rows (e.g. {', '.join(samples)})"),
         share=share,
         summary=summary,
         join_side=join.side,
@@ -266,6 +266,10 @@ def at_leaf(ctx: Context, node: Node, check: Check, outcome: Outcome, share: flo
     name = f"{node.display_name}.{column}" if column else node.display_name
     if mechanism == Mechanism.STALE:
         summary = f"`{name}` is stale at the source {ctx.label(node)}: {outcome.observed}"
+    elif isinstance(check, InSet) and check.negate and check.values:
+        # the values that fail downstream, found through an expression: say they arrive, not "not_in_set"
+        shown = ", ".join(repr(v) for v in check.values[:5]) + (" …" if len(check.values) > 5 else "")
+        summary = f"`{name}` already arrives with {shown} at the source {ctx.label(node)} ({outcome.observed})"
     elif outcome.failing:
         summary = f"`{name}` already fails {describe(check)} at the source {ctx.label(node)} ({outcome.observed})"
     else:

@@ -110,7 +110,7 @@ def referential(
 
 def schema(warehouse: Warehouse, check: Schema, relation: tuple[str | None, str | None, str]) -> Outcome:
     actual = warehouse.columns(*relation)
-    sql = warehouse.probes[-1].sql if warehouse.probes else ""
+    sql = warehouse.columns_sql(*relation)
     if actual is None:
         return Outcome(check, True, 1, None, "relation does not exist", sql)
     missing = [c for c in check.columns if c not in actual]

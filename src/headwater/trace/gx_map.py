@@ -13,23 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from headwater.errors import ConfigError, suggest
-from headwater.trace.checks import (
-    CHECK_NAMES,
-    Between,
-    Check,
-    DistinctContains,
-    Drift,
-    Freshness,
-    InSet,
-    McvShare,
-    NotNull,
-    Referential,
-    Regex,
-    RowCount,
-    Schema,
-    Unique,
-    Untraceable,
-)
+from headwater.trace import checks as ck
+from headwater.trace.checks import CHECK_NAMES, Check
 
 Kwargs = Mapping[str, Any]
 
@@ -50,7 +35,7 @@ def _values(kw: Kwargs, key: str = "value_set") -> tuple[Any, ...]:
 
 def _between(stat: str) -> Callable[[Kwargs], Check]:
     def build(kw: Kwargs) -> Check:
-        return Between(
+        return ck.Between(
             _col(kw),
             kw.get("min_value"),
             kw.get("max_value"),
@@ -96,11 +81,11 @@ def _newest(kw: Kwargs) -> Check | None:
         reference = datetime.fromisoformat(low.replace("Z", "+00:00")).replace(tzinfo=None)
     except ValueError:
         return None
-    return Freshness(_col(kw), 0.0, reference)
+    return ck.Freshness(_col(kw), 0.0, reference)
 
 
 def _fresh(kw: Kwargs) -> Check:
-    return Freshness(_col(kw), _duration_seconds(kw), _as_of(kw))
+    return ck.Freshness(_col(kw), _duration_seconds(kw), _as_of(kw))
 
 
 def _drift(kw: Kwargs) -> Check:
@@ -113,23 +98,23 @@ def _drift(kw: Kwargs) -> Check:
         try:
             data = orjson.loads(Path(str(kw["baseline_path"])).read_bytes())
         except (OSError, orjson.JSONDecodeError) as err:
-            return Untraceable("expect_column_distribution_to_match_baseline", _col(kw), f"baseline file unreadable: {err}")
+            return ck.Untraceable("expect_column_distribution_to_match_baseline", _col(kw), f"baseline file unreadable: {err}")
         columns = data.get("columns", data) if isinstance(data, Mapping) else {}
         baseline = columns.get(kw.get("column")) or columns.get(_col(kw)) or {}
     threshold = float(kw.get("psi_threshold") or kw.get("threshold") or 0.2)
     minimum = int(kw.get("min_sample_size") or 0)
     if isinstance(baseline, Mapping):
         if "bins" in baseline:
-            return Drift(_col(kw), bins=tuple(baseline["bins"]), shares=tuple(baseline.get("weights", ())),
+            return ck.Drift(_col(kw), bins=tuple(baseline["bins"]), shares=tuple(baseline.get("weights", ())),
                          threshold=threshold, min_sample_size=minimum)
         if "values" in baseline:
-            return Drift(_col(kw), values=tuple(baseline["values"]), shares=tuple(baseline.get("weights", ())),
+            return ck.Drift(_col(kw), values=tuple(baseline["values"]), shares=tuple(baseline.get("weights", ())),
                          threshold=threshold, min_sample_size=minimum)
         if "shares" in baseline and isinstance(baseline["shares"], Mapping):
             shares = baseline["shares"]
-            return Drift(_col(kw), values=tuple(shares), shares=tuple(float(v) for v in shares.values()),
+            return ck.Drift(_col(kw), values=tuple(shares), shares=tuple(float(v) for v in shares.values()),
                          threshold=threshold, min_sample_size=minimum)
-    return Untraceable(
+    return ck.Untraceable(
         "expect_column_distribution_to_match_baseline",
         _col(kw),
         "no baseline profile for the column (give `baseline` or `baseline_path` with values/bins and weights)",
@@ -159,10 +144,10 @@ def _schema_contract(kw: Kwargs) -> Check:
             if dtype:
                 types.append((str(item["name"]).lower(), str(dtype)))
     if not names:
-        return Untraceable("expect_table_schema_to_match_contract", "", "its contract could not be read")
+        return ck.Untraceable("expect_table_schema_to_match_contract", "", "its contract could not be read")
     allow_extra = kw.get("allow_extra")
     exact = (allow_extra is False) if allow_extra is not None else exact_default
-    return Schema(tuple(names), tuple(types), exact=exact)
+    return ck.Schema(tuple(names), tuple(types), exact=exact)
 
 
 def _dbt_contract_columns(manifest_path: str, model: str) -> list[dict[str, Any]]:
@@ -195,41 +180,41 @@ def _odcs_columns(path: str, schema_name: Any) -> list[dict[str, Any]]:
 def _columns_set(kw: Kwargs) -> Check:
     cols = tuple(str(c).lower() for c in (kw.get("column_set") or kw.get("column_list") or ()))
     exact = bool(kw.get("exact_match", True)) if "column_set" in kw else True
-    return Schema(cols, exact=exact)
+    return ck.Schema(cols, exact=exact)
 
 
 def _referential(kw: Kwargs) -> Check:
     target = kw.get("to_table") or kw.get("table") or kw.get("reference_table") or kw.get("other_table") or ""
     to_column = kw.get("to_column") or kw.get("reference_column") or kw.get("other_column") or kw.get("field")
-    return Referential(_col(kw), str(target), str(to_column or _col(kw)).lower())
+    return ck.Referential(_col(kw), str(target), str(to_column or _col(kw)).lower())
 
 
 MAPPERS: dict[str, Callable[[Kwargs], Check]] = {
-    "expect_column_values_to_not_be_null": lambda kw: NotNull(_col(kw), _mostly(kw)),
-    "expect_column_values_to_be_unique": lambda kw: Unique((_col(kw),)),
-    "expect_compound_columns_to_be_unique": lambda kw: Unique(tuple(c.lower() for c in kw["column_list"])),
-    "expect_select_column_values_to_be_unique_within_record": lambda kw: Untraceable(
+    "expect_column_values_to_not_be_null": lambda kw: ck.NotNull(_col(kw), _mostly(kw)),
+    "expect_column_values_to_be_unique": lambda kw: ck.Unique((_col(kw),)),
+    "expect_compound_columns_to_be_unique": lambda kw: ck.Unique(tuple(c.lower() for c in kw["column_list"])),
+    "expect_select_column_values_to_be_unique_within_record": lambda kw: ck.Untraceable(
         "expect_select_column_values_to_be_unique_within_record"
     ),
-    "expect_column_values_to_be_in_set": lambda kw: InSet(_col(kw), _values(kw), mostly=_mostly(kw)),
-    "expect_column_values_to_not_be_in_set": lambda kw: InSet(_col(kw), _values(kw), True, _mostly(kw)),
-    "expect_column_distinct_values_to_be_in_set": lambda kw: InSet(_col(kw), _values(kw)),
-    "expect_column_distinct_values_to_contain_set": lambda kw: DistinctContains(_col(kw), _values(kw)),
-    "expect_column_distinct_values_to_equal_set": lambda kw: DistinctContains(_col(kw), _values(kw), True),
+    "expect_column_values_to_be_in_set": lambda kw: ck.InSet(_col(kw), _values(kw), mostly=_mostly(kw)),
+    "expect_column_values_to_not_be_in_set": lambda kw: ck.InSet(_col(kw), _values(kw), True, _mostly(kw)),
+    "expect_column_distinct_values_to_be_in_set": lambda kw: ck.InSet(_col(kw), _values(kw)),
+    "expect_column_distinct_values_to_contain_set": lambda kw: ck.DistinctContains(_col(kw), _values(kw)),
+    "expect_column_distinct_values_to_equal_set": lambda kw: ck.DistinctContains(_col(kw), _values(kw), True),
     "expect_column_values_to_be_between": _between("value"),
     "expect_column_min_to_be_between": _between("min"),
     "expect_column_max_to_be_between": lambda kw: _newest(kw) or _between("max")(kw),
     "expect_column_mean_to_be_between": _between("mean"),
     "expect_column_sum_to_be_between": _between("sum"),
-    "expect_column_values_to_match_regex": lambda kw: Regex(_col(kw), str(kw["regex"]), False, _mostly(kw)),
-    "expect_column_values_to_not_match_regex": lambda kw: Regex(_col(kw), str(kw["regex"]), True, _mostly(kw)),
-    "expect_table_row_count_to_be_between": lambda kw: RowCount(kw.get("min_value"), kw.get("max_value")),
-    "expect_table_row_count_to_equal": lambda kw: RowCount(kw.get("value"), kw.get("value")),
-    "expect_column_to_exist": lambda kw: Schema((_col(kw),)),
+    "expect_column_values_to_match_regex": lambda kw: ck.Regex(_col(kw), str(kw["regex"]), False, _mostly(kw)),
+    "expect_column_values_to_not_match_regex": lambda kw: ck.Regex(_col(kw), str(kw["regex"]), True, _mostly(kw)),
+    "expect_table_row_count_to_be_between": lambda kw: ck.RowCount(kw.get("min_value"), kw.get("max_value")),
+    "expect_table_row_count_to_equal": lambda kw: ck.RowCount(kw.get("value"), kw.get("value")),
+    "expect_column_to_exist": lambda kw: ck.Schema((_col(kw),)),
     "expect_table_columns_to_match_set": _columns_set,
     "expect_table_columns_to_match_ordered_list": _columns_set,
-    "expect_column_values_to_be_of_type": lambda kw: Schema(types=((_col(kw), str(kw.get("type_", ""))),)),
-    "expect_column_values_to_be_in_type_list": lambda kw: Schema(
+    "expect_column_values_to_be_of_type": lambda kw: ck.Schema(types=((_col(kw), str(kw.get("type_", ""))),)),
+    "expect_column_values_to_be_in_type_list": lambda kw: ck.Schema(
         types=((_col(kw), str((kw.get("type_list") or [""])[0])),)
     ),
     "expect_column_kl_divergence_to_be_less_than": _drift,
@@ -237,7 +222,7 @@ MAPPERS: dict[str, Callable[[Kwargs], Check]] = {
     "expect_table_schema_to_match_contract": _schema_contract,
     "expect_column_distribution_to_match_baseline": _drift,
     "expect_table_to_be_fresh": _fresh,
-    "expect_column_most_common_value_share_to_be_below": lambda kw: McvShare(
+    "expect_column_most_common_value_share_to_be_below": lambda kw: ck.McvShare(
         _col(kw), float(kw.get("max_share", kw.get("threshold", 0.5)))
     ),
     "expect_column_values_to_exist_in_table": _referential,
@@ -245,15 +230,15 @@ MAPPERS: dict[str, Callable[[Kwargs], Check]] = {
 
 
 def check_from_expectation(expectation_type: str, kwargs: Kwargs) -> Check:
-    """The Check for one expectation config; Untraceable (with the reason) when it cannot be mapped."""
+    """The Check for one expectation config; ck.Untraceable (with the reason) when it cannot be mapped."""
     kind = _snake(expectation_type)
     mapper = MAPPERS.get(kind)
     if mapper is None:
-        return Untraceable(kind, _col(kwargs), "headwater does not know how to re-run this expectation upstream")
+        return ck.Untraceable(kind, _col(kwargs), "headwater does not know how to re-run this expectation upstream")
     try:
         return mapper(kwargs)
     except (KeyError, TypeError, ValueError) as err:
-        return Untraceable(kind, _col(kwargs), f"its arguments could not be read ({err})")
+        return ck.Untraceable(kind, _col(kwargs), f"its arguments could not be read ({err})")
 
 
 def _snake(name: str) -> str:
@@ -271,33 +256,33 @@ def check_from_question(check: str, column: str, args: Mapping[str, str]) -> Che
         kw: dict[str, Any] = {"column": col, **{k: _literal(v) for k, v in args.items()}}
         return check_from_expectation(name, kw)
     if name == "not_null":
-        return NotNull(col)
+        return ck.NotNull(col)
     if name == "unique":
         extra = tuple(c.strip().lower() for c in args.get("columns", "").split(",") if c.strip())
-        return Unique(extra or (col,))
+        return ck.Unique(extra or (col,))
     if name in ("in_set", "accepted_values"):
-        return InSet(col, _list(args.get("values", args.get("value_set", ""))))
+        return ck.InSet(col, _list(args.get("values", args.get("value_set", ""))))
     if name == "distinct_values":
-        return DistinctContains(col, _list(args.get("values", "")), args.get("exact", "") == "true")
+        return ck.DistinctContains(col, _list(args.get("values", "")), args.get("exact", "") == "true")
     if name in ("between", "min", "max"):
         stat = "value" if name == "between" else name
-        return Between(col, _literal(args.get("min", args.get("min_value"))), _literal(args.get("max", args.get("max_value"))), stat=stat)
+        return ck.Between(col, _literal(args.get("min", args.get("min_value"))), _literal(args.get("max", args.get("max_value"))), stat=stat)
     if name == "regex":
-        return Regex(col, args.get("pattern", args.get("regex", "")))
+        return ck.Regex(col, args.get("pattern", args.get("regex", "")))
     if name == "row_count":
-        return RowCount(_int(args.get("min")), _int(args.get("max")))
+        return ck.RowCount(_int(args.get("min")), _int(args.get("max")))
     if name == "schema":
         cols = _list(args.get("columns", col))
         types = ((col, args["type"]),) if "type" in args else ()
-        return Schema(tuple(str(c).lower() for c in cols) if "columns" in args or not types else (), types)
+        return ck.Schema(tuple(str(c).lower() for c in cols) if "columns" in args or not types else (), types)
     if name == "freshness":
         return _fresh({"column": col, **args})
     if name == "drift":
         return _drift({"column": col, "baseline": _literal(args.get("baseline", "{}"))})
     if name == "referential":
-        return Referential(col, args.get("to", args.get("to_table", "")), args.get("field", col).lower())
+        return ck.Referential(col, args.get("to", args.get("to_table", "")), args.get("field", col).lower())
     if name == "mcv_share":
-        return McvShare(col, float(args.get("max_share", "0.5")))
+        return ck.McvShare(col, float(args.get("max_share", "0.5")))
     raise ConfigError(f"unknown check {check!r}; use one of {', '.join(CHECK_NAMES)}." + suggest(name, CHECK_NAMES))
 
 

@@ -28,7 +28,7 @@ from headwater.trace.context import Context
 from headwater.trace.instrument import ROWS, with_rows
 from headwater.trace.measures import Outcome
 from headwater.trace.model import CauseKind, Evidence, Mechanism, PathStep, RootCause
-from headwater.trace.scope import Scope, locate, without_self_filters
+from headwater.trace.scope import Scope, base_table, locate, without_self_filters
 from headwater.trace.types import same_type
 from headwater.warehouse import ProbeError
 
@@ -47,7 +47,7 @@ def _cause(ctx: Context, node: Node, column: str, mechanism: Mechanism, text: st
 
 
 def locally(
-    ctx: Context, node: Node, check: Check, outcome: Outcome, share: float, walk: Walk | None = None, carried: bool = True
+    ctx: Context, node: Node, check: Check, outcome: Outcome, share: float, walk: Walk | None = None
 ) -> list[RootCause]:
     """The check fails here and its upstream columns pass: what in this model makes it fail?"""
     scope = locate(node.compiled_code or "", ctx.dialect, columns_of(check)[0]) if columns_of(check) else None
@@ -57,7 +57,7 @@ def locally(
         if isinstance(check, Unique) and scope is not None:
             found = fan_out(ctx, node, scope, check, outcome, share)
             if found and walk is not None:
-                return _declared_keys_upstream(ctx, node, found, walk) or found
+                return _declared_keys_upstream(ctx, node, scope, found, walk) or found
             if found:
                 return found
         if isinstance(check, DistinctContains | Freshness | RowCount) and scope is not None and scope.filters:
@@ -73,18 +73,35 @@ def locally(
     text = scope.output.sql(dialect=ctx.dialect) if scope is not None else ""
     column = check.column or ",".join(columns_of(check))
     return [_cause(ctx, node, column, Mechanism.EXPRESSION, text, Evidence(outcome.failing, outcome.failing, outcome.total, (), outcome.sql, outcome.observed), share,
-                   f"`{node.name}` makes `{column}` fail {describe(check)} " + ("although its upstream columns pass" if carried
-                   else "(the check does not carry through its join to the upstream rows)") + f" ({outcome.observed}); see {{where}}")]
+                   f"`{node.name}` makes `{column}` fail {describe(check)} although its upstream columns pass ({outcome.observed}); see {{where}}")]
 
 
-def _declared_keys_upstream(ctx: Context, node: Node, fan_outs: list[RootCause], walk: Walk) -> list[RootCause]:
+def _repeating_node(ctx: Context, scope: Scope, fan: RootCause) -> str | None:
+    """unique_id of the relation on the repeating side of a fan-out's join, through the model's CTEs."""
+    join = next((j for j in scope.joins if j.on is not None and j.on.sql(dialect=ctx.dialect) == fan.expression), None)
+    if join is None:
+        return None
+    from_ = scope.select.args.get("from_")
+    side = join.source if fan.join_side == "joined" else (from_.this if from_ is not None else None)
+    table = base_table(scope, side) if side is not None else None
+    if table is None:
+        return None
+    found = ctx.artifacts.manifest.node_by_relation(table.catalog or None, table.db or None, table.name)
+    return found.unique_id if found is not None else None
+
+
+def _declared_keys_upstream(ctx: Context, node: Node, scope: Scope, fan_outs: list[RootCause], walk: Walk) -> list[RootCause]:
     """A fan-out on a key the project declares unique upstream (a `unique` test) is not the join's fault
     when that key is in fact duplicated there: follow the duplicates up. A key never declared unique is a
-    join on the wrong key, and the join stays the cause."""
+    join on the wrong key, and the join stays the cause. The key is looked up on the join's repeating side
+    only (another join on a column of the same name says nothing about this one)."""
     causes: list[RootCause] = []
     for fan in fan_outs:
+        side = _repeating_node(ctx, scope, fan)
         for edge in ctx.lineage.edges_into(ColumnRef(node.unique_id, ctx.lineage.columns_of(node.unique_id)[0])):
             if edge.kind != EdgeKind.JOIN or edge.source is None or edge.source.column != fan.column:
+                continue
+            if side is not None and edge.source.node != side:
                 continue
             parent = ctx.node(edge.source.node)
             if not ctx.declared_unique(parent, edge.source.column):
@@ -146,14 +163,17 @@ def fan_out(ctx: Context, node: Node, scope: Scope, check: Unique, outcome: Outc
 def filtered(ctx: Context, node: Node, scope: Scope, check: Check, outcome: Outcome, share: float) -> list[RootCause]:
     """Which WHERE conjunct drops the rows the check misses (expected values, newer rows, any rows)?"""
     target: exp.Expr
+    what = f"rows of `{scope.column}`"
     if isinstance(check, DistinctContains):
         missing = _missing_values(ctx, node, check)
         if not missing:
             return []
         target = exp.In(this=_q("hw_out"), expressions=[exp.convert(v) for v in missing])
+        what = f"rows whose `{scope.column}` is {', '.join(repr(v) for v in missing)} (the values missing downstream)"
     elif isinstance(check, Freshness):
         kept = exp.select(exp.func("max", _q("hw_out"))).from_(ROWS).where(exp.and_(*[_q(f"hw_f_{i}") for i in range(len(scope.filters))]))
         target = exp.GT(this=_q("hw_out"), expression=exp.Subquery(this=kept))
+        what = f"rows with a newer `{scope.column}` than any row it keeps"
     else:
         target = exp.true()
     projections: dict[str, exp.Expr] = {"hw_out": scope.output}
@@ -174,10 +194,9 @@ def filtered(ctx: Context, node: Node, scope: Scope, check: Check, outcome: Outc
     conjunct = scope.filters[best]
     text = conjunct.sql(dialect=ctx.dialect)
     columns = sorted({c.name.lower() for c in conjunct.find_all(exp.Column)})
-    what = {DistinctContains: "the missing values", Freshness: "the newest rows"}.get(type(check), "rows")
     return [_cause(ctx, node, columns[0] if columns else scope.column, Mechanism.FILTER, text,
-                   Evidence(outcome.failing, most, targets, (), result.probe.sql, f"the filter drops {most:,} of {targets:,} rows with {what}"),
-                   share, f"the filter `{text}` at {{where}} drops {most:,} of the {targets:,} rows with {what} of `{scope.column}`")]
+                   Evidence(outcome.failing, most, targets, (), result.probe.sql, f"the filter drops {most:,} of {targets:,} {what}"),
+                   share, f"the filter `{text}` at {{where}} drops {'all' if most == targets else f'{most:,} of the'} {targets:,} {what}")]
 
 
 def _missing_values(ctx: Context, node: Node, check: DistinctContains) -> list[Any]:
@@ -222,38 +241,70 @@ def schema_origin(ctx: Context, node: Node, check: Schema, outcome: Outcome, sha
     return causes
 
 
+def _schema_sql(ctx: Context, node: Node) -> str:
+    relation = ctx.relation(node)
+    return ctx.warehouse.columns_sql(*relation) if relation is not None else ""
+
+
 def _parents(ctx: Context, node: Node) -> list[Node]:
     return [ctx.node(d) for d in node.depends_on if d.split(".", 1)[0] in ("model", "seed", "snapshot", "source")]
 
 
-def _missing_origin(ctx: Context, node: Node, column: str, outcome: Outcome, seen: set[str]) -> list[RootCause]:
+_CARRY = (EdgeKind.PASSTHROUGH, EdgeKind.RENAME, EdgeKind.CAST)
+
+
+def carriers(ctx: Context, node: Node, column: str) -> tuple[list[tuple[Node, str]], str]:
+    """The parents that could carry `column` into `node`, each with the column's name there, and how that
+    was decided. Parents that feed the model only through aggregates, join keys or filters cannot carry a
+    column, so their branches are not searched."""
+    edges = [e for e in ctx.lineage.edges_into(ColumnRef(node.unique_id, column)) if e.source is not None and e.kind in _CARRY]
+    if edges:
+        found = {(e.source.node, e.source.column): None for e in edges if e.source is not None}
+        return [(ctx.node(n), c) for n, c in found], "lineage"
+    # The column is gone from the model's own lineage too (a `select *` no longer yields it): the parents
+    # that pass other columns through unchanged (a star, a plain column list) are the ones that carried it,
+    # and a parent whose columns still include it.
     parents = _parents(ctx, node)
-    if not parents:
+    passing = {e.source.node for c in ctx.lineage.columns_of(node.unique_id)
+               for e in ctx.lineage.edges_into(ColumnRef(node.unique_id, c)) if e.source is not None and e.kind in _CARRY}
+    found_parents = [p for p in parents if p.unique_id in passing or column in ctx.lineage.columns_of(p.unique_id) or column in p.columns]
+    if found_parents:
+        return [(p, column) for p in found_parents], "parents passing columns through"
+    return [(p, column) for p in parents], "every parent (lineage names none that passes columns through)"
+
+
+def _missing_origin(ctx: Context, node: Node, column: str, outcome: Outcome, seen: set[str]) -> list[RootCause]:
+    candidates, how = carriers(ctx, node, column)
+    if not candidates:
         return []
     holders: list[Node] = []
-    lacking: list[Node] = []
-    for parent in parents:
+    lacking: list[tuple[Node, str]] = []
+    for parent, name in candidates:
         if parent.unique_id in seen:
             continue
         seen.add(parent.unique_id)
         cols = actual_columns(ctx, parent) or {}
-        step = PathStep(parent.unique_id, ctx.label(parent), column, "schema (column exists)", column not in cols,
-                        observed="present" if column in cols else "missing", sql=ctx.warehouse.probes[-1].sql if ctx.warehouse.probes else "", via="table")
+        step = PathStep(parent.unique_id, ctx.label(parent), name, "schema (column exists)", name not in cols,
+                        observed=("present" if name in cols else "missing") + f" (searched: {how})",
+                        sql=_schema_sql(ctx, parent), via="table")
         ctx.path.append(step)
-        (holders if column in cols else lacking).append(parent)
+        if name in cols:
+            holders.append(parent)
+        else:
+            lacking.append((parent, name))
     if (holders and not ctx.is_leaf(node)) or (holders and node.resource_type == "model"):
         names = ", ".join(p.name for p in holders)
         ev = Evidence(outcome.failing, 1, None, (), outcome.sql, f"`{column}` exists in {names} but not in {node.name}")
         return [_cause(ctx, node, column, Mechanism.SCHEMA_CHANGE, column, ev, 1.0,
                        f"`{node.name}` no longer produces `{column}` although {names} has it (see {{where}})", CauseKind.SCHEMA)]
     causes: list[RootCause] = []
-    for parent in sorted(lacking, key=lambda p: column not in p.columns):
+    for parent, column in sorted(lacking, key=lambda pc: pc[1] not in pc[0].columns):
         if ctx.is_leaf(parent):
             if column in parent.columns:
                 cols = actual_columns(ctx, parent) or {}
                 new = [c for c in cols if c not in parent.columns]
                 detail = f"declared `{column}` is missing in {ctx.label(parent)}" + (f"; undeclared new columns: {', '.join(new)}" if new else "")
-                ev = Evidence(outcome.failing, 1, len(cols), tuple(new), ctx.warehouse.probes[-1].sql if ctx.warehouse.probes else "", detail)
+                ev = Evidence(outcome.failing, 1, len(cols), tuple(new), _schema_sql(ctx, parent), detail)
                 causes.append(RootCause(CauseKind.SCHEMA, parent.unique_id, ctx.label(parent), column, Mechanism.SCHEMA_CHANGE, "",
                                         parent.original_file_path, ctx.yaml_line(parent, column), ev, 1.0,
                                         f"the source column `{parent.display_name}.{column}` is gone from {ctx.label(parent)}"

@@ -15,6 +15,11 @@ from headwater.errors import ConfigError, suggest
 from headwater.trace.gx_results import BatchRef
 
 
+class UnmappedBatch(ConfigError):
+    """A GX batch that matches no dbt node. The tracer reports that one failure as `unknown` (the others
+    are still traced); only a wrong `--map` value is a usage error of the whole run."""
+
+
 def node_for_batch(
     manifest: Manifest,
     batch: BatchRef,
@@ -22,7 +27,8 @@ def node_for_batch(
     overrides: Mapping[str, str] | None = None,
     dialect: str = "duckdb",
 ) -> Node:
-    """The node a batch reads; ConfigError naming the batch and the closest node otherwise."""
+    """The node a batch reads; UnmappedBatch naming the batch and the closest node otherwise (ConfigError
+    for an override that names no node)."""
     overrides = {k.lower(): v for k, v in (overrides or {}).items()}
     keys = [batch.asset, batch.table or "", f"{batch.schema}.{batch.table}" if batch.schema else ""]
     for key in keys:
@@ -30,7 +36,10 @@ def node_for_batch(
             return manifest.find_node(overrides[key.lower()])
     pointer = _meta_node(meta or {})
     if pointer:
-        return manifest.find_node(pointer)
+        try:
+            return manifest.find_node(pointer)
+        except ConfigError as err:
+            raise UnmappedBatch(f"the expectation's meta names the node {pointer!r}: {err}") from None
     for database, schema, table in _relations(batch, dialect):
         node = manifest.node_by_relation(database, schema, table)
         if node is None and database is not None:
@@ -45,9 +54,9 @@ def node_for_batch(
                 pass
     names = [n.identifier or n.name for n in (*manifest.nodes.values(), *manifest.sources.values())]
     shown = batch.describe() or "(no table)"
-    raise ConfigError(
+    raise UnmappedBatch(
         f"the GX batch {shown!r} matches no dbt node by relation" + suggest((batch.table or batch.asset).split(".")[-1], names)
-        + " Pass --map ASSET=NODE to map it."
+        + f" Pass --map {batch.asset or batch.table or 'ASSET'}=NODE to map it."
     )
 
 

@@ -93,6 +93,55 @@ def without_self_filters(scope: Scope, identifier: str) -> Scope:
     return replace(scope, select=select, filters=tuple(keep))
 
 
+# Expressions that are NULL whenever an input is NULL (SQL's strict functions and operators).
+_STRICT = (exp.Column, exp.Identifier, exp.Literal, exp.Paren, exp.Cast, exp.TryCast, exp.DataType, exp.DataTypeParam,
+           exp.Lower, exp.Upper, exp.Trim, exp.Substring, exp.Length, exp.Abs, exp.Round, exp.Neg,
+           exp.Add, exp.Sub, exp.Mul, exp.Div, exp.Mod, exp.DPipe)
+
+
+def null_propagating(expression: exp.Expr) -> bool:
+    """Whether the expression is NULL when any column it reads is NULL (no COALESCE, CASE, CONCAT()…)."""
+    return all(isinstance(node, _STRICT) for node in expression.walk()) and not any(
+        isinstance(node, exp.Null) for node in expression.walk()
+    )
+
+
+def one_to_one(scope: Scope) -> bool:
+    """The defining SELECT (and the CTE chain it reads) keeps its table's rows one to one: no join, filter,
+    grouping, DISTINCT, QUALIFY or LIMIT anywhere on the way."""
+    select: exp.Select | None = scope.select
+    for _ in range(20):
+        if select is None:
+            return False
+        if any(select.args.get(a) for a in ("joins", "where", "group", "having", "qualify", "distinct", "limit")):
+            return False
+        from_ = select.args.get("from_")
+        if from_ is None or not isinstance(from_.this, exp.Table):
+            return False
+        cte = _cte_select(scope.with_, from_.this.name) if not from_.this.db else None
+        if cte is None:
+            return not any(c.alias_or_name.lower() == from_.this.name.lower() for c in (scope.with_.expressions if scope.with_ else ()))
+        select = cte
+    return False
+
+
+def base_table(scope: Scope, source: exp.Expr) -> exp.Table | None:
+    """The warehouse table a FROM/JOIN source reads, followed through CTEs that select from one table
+    (`orders as (select * from {{ ref('x') }})`); None for anything else (joins, subqueries, unions)."""
+    current: exp.Expr | None = source
+    for _ in range(20):
+        if not isinstance(current, exp.Table):
+            return None
+        cte = _cte_select(scope.with_, current.name) if not current.db else None
+        if cte is None:
+            return current if current.db else None
+        from_ = cte.args.get("from_")
+        if cte.args.get("joins") or from_ is None:
+            return None
+        current = from_.this
+    return None
+
+
 def _projection(select: exp.Select, column: str) -> exp.Expr | None:
     for projection in select.expressions:
         if isinstance(projection, exp.Star):

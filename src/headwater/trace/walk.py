@@ -28,7 +28,7 @@ from headwater.trace.context import Context
 from headwater.trace.instrument import relevant_joins
 from headwater.trace.measures import Outcome, evaluate, failing_predicate
 from headwater.trace.model import PathStep, RootCause
-from headwater.trace.scope import locate, without_self_filters
+from headwater.trace.scope import locate, null_propagating, one_to_one, without_self_filters
 
 TRANSLATABLE = frozenset({EdgeKind.PASSTHROUGH, EdgeKind.RENAME, EdgeKind.CAST})
 MAX_DEPTH = 30
@@ -95,13 +95,22 @@ def walk(ctx: Context, node: Node, check: Check, outcome: Outcome, share: float 
     return table_walk(ctx, node, check, outcome, share, depth)
 
 
-def _reshapes_rows(ctx: Context, node: Node, columns: tuple[str, ...]) -> bool:
-    """Whether the column's values come from a joined (lookup) side: its upstream rows are other rows, in
-    other proportions. Values of the driving table keep their proportions (a GROUP BY key roughly too)."""
+def _reshapes_rows(ctx: Context, node: Node, columns: tuple[str, ...]) -> str:
+    """Why a distribution check cannot be carried upstream of this model ("" when it can): the column's
+    values come from a joined (lookup) side, whose rows are other rows in other proportions. Values of the
+    driving table keep their proportions (a GROUP BY key roughly too)."""
     scope = locate(node.compiled_code or "", ctx.dialect, columns[0]) if columns else None
     if scope is None:
-        return True
-    return bool(scope.joins) and any(c.table.lower() != scope.driving.lower() for c in scope.inputs())
+        return f"the SELECT that defines `{node.name}.{columns[0] if columns else ''}` could not be located in its compiled SQL"
+    lookups = sorted({c.table for c in scope.inputs() if c.table and c.table.lower() != scope.driving.lower()})
+    if not scope.joins or not lookups:
+        return ""
+    tables = ", ".join(f"`{t}`" for t in lookups)
+    return (
+        f"`{node.name}.{scope.column}` takes its values from the joined lookup {tables}, where each value counts once "
+        f"per key, not once per `{scope.driving}` row: the distribution cannot be compared upstream of the join "
+        f"(give {tables} and the `{scope.driving}` keys a baseline of their own to tell which moved)"
+    )
 
 
 def _unknown_reason(ctx: Context, node: Node, column: str) -> str:
@@ -131,15 +140,21 @@ def row_walk(
     inputs = scope.inputs()
     bound: list[Edge | None] = [diagnose.bind(column, edges, len(inputs)) for column in inputs]
     translatable = [e is not None and e.kind in TRANSLATABLE for e in bound]
-    simple = len(bound) == 1 and translatable[0] and not relevant_joins(scope)
-    if simple and bound[0] is not None and bound[0].source is not None:
+    single = len(bound) == 1 and bound[0] is not None and bound[0].source is not None
+    simple = single and translatable[0] and not relevant_joins(scope)
+    strict = single and isinstance(check, NotNull) and one_to_one(scope) and null_propagating(scope.output)
+    if (simple or strict) and bound[0] is not None and bound[0].source is not None:
         # One input through passthrough/rename/cast and no outer join feeding it: translating the check
         # says as much as instrumenting would. Instrument only if the parent explains less than all of it.
+        # Through a NULL-propagating expression (`lower(x)`, `x * 100`) over the parent's rows one to one,
+        # as many NULLs in as out in as many rows are the same rows: the instrumented scan is not needed.
         source = bound[0].source
         derived = rename(check, {check.column: source.column})
         parent = ctx.node(source.node)
         parent_outcome = check_at(ctx, parent, derived, bound[0].kind.value)
-        if parent_outcome.failed and (parent_outcome.failing or 0) >= (outcome.failing or 0):
+        here, there = outcome.failing or 0, parent_outcome.failing or 0
+        covers = there >= here if simple else (there == here and parent_outcome.total == outcome.total)
+        if parent_outcome.failed and covers:
             return walk(ctx, parent, derived, parent_outcome, share, depth + 1)
     classified = diagnose.classify_safely(ctx, node, scope, check, translatable)
     if classified is None:
@@ -194,9 +209,15 @@ def row_walk(
 def table_walk(ctx: Context, node: Node, check: Check, outcome: Outcome, share: float, depth: int) -> list[RootCause]:
     """Translate the check along passthrough/rename/cast edges; go up where it fails, else diagnose here."""
     columns = columns_of(check)
-    if isinstance(check, Drift | McvShare) and _reshapes_rows(ctx, node, columns):
-        # A distribution is not carried through a join or a GROUP BY: the shares upstream are of other rows.
-        return diagnose.locally(ctx, node, check, outcome, share, walk, carried=False)
+    reshaped = _reshapes_rows(ctx, node, columns) if isinstance(check, Drift | McvShare) else ""
+    if reshaped:
+        # A distribution is not carried through a lookup join: the shares upstream are of other rows. One
+        # exception, general: NULL as the most common value of an outer-joined column is a row-level
+        # question (which rows have no value, and why), which the instrumented SQL answers.
+        nulls = _nulls_dominate(ctx, node, check, outcome)
+        if nulls is not None:
+            return walk(ctx, node, nulls[0], nulls[1], share, depth)
+        return [diagnose.unknown(ctx, node, check, outcome, reshaped, share)]
     by_parent: dict[str, dict[str, Edge]] = defaultdict(dict)
     unknown: list[Edge] = []
     for column in columns:
@@ -227,6 +248,17 @@ def table_walk(ctx: Context, node: Node, check: Check, outcome: Outcome, share: 
     if not any_parent_checked and unknown:
         return [diagnose.unknown(ctx, node, check, outcome, unknown[0].reason, share)]
     return diagnose.locally(ctx, node, check, outcome, share, walk)
+
+
+def _nulls_dominate(ctx: Context, node: Node, check: Check, outcome: Outcome) -> tuple[Check, Outcome] | None:
+    """For a failing most-common-value share: the not-null check and its outcome when NULL is that value."""
+    if not isinstance(check, McvShare) or not outcome.total:
+        return None
+    nulls = NotNull(check.column)
+    found = check_at(ctx, node, nulls, "NULL share")
+    if not found.failing or found.failing < (outcome.failing or 0):  # NULL is not the most common value
+        return None
+    return nulls, found
 
 
 def _translatable(check: Check, edge: Edge) -> bool:

@@ -72,6 +72,11 @@ def from_url(url: str, timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS) -> Ware
     )
 
 
+def _yaml(text: str) -> Any:
+    """Safe YAML, parsed by libyaml when PyYAML has it (about 10x faster: it is on every trace's path)."""
+    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+
+
 def profiles_dir_for(project_dir: Path, profiles_dir: Path | None, environ: Mapping[str, str]) -> Path:
     """The directory holding profiles.yml, in dbt's order of precedence."""
     candidates: list[Path] = []
@@ -126,10 +131,10 @@ def from_profile(
     project_file = project_dir / "dbt_project.yml"
     if not project_file.is_file():
         raise ConfigError(f"no dbt_project.yml in {project_dir}; pass --project-dir of a dbt project")
-    project = yaml.safe_load(project_file.read_text()) or {}
+    project = _yaml(project_file.read_text()) or {}
     profile_name = str(_render(project.get("profile", ""), environ))
     folder = profiles_dir_for(project_dir, profiles_dir, environ)
-    profiles = yaml.safe_load((folder / "profiles.yml").read_text()) or {}
+    profiles = _yaml((folder / "profiles.yml").read_text()) or {}
     if profile_name not in profiles:
         raise ConfigError(
             f"profile {profile_name!r} is not in {folder / 'profiles.yml'}" + suggest(profile_name, profiles)
@@ -139,7 +144,8 @@ def from_profile(
     target_name = target or environ.get("DBT_TARGET") or str(_render(profile.get("target", "dev"), environ))
     if target_name not in outputs:
         raise ConfigError(
-            f"target {target_name!r} is not in profile {profile_name!r}" + suggest(target_name, outputs)
+            f"target {target_name!r} is not in profile {profile_name!r} (targets: {', '.join(outputs) or 'none'})."
+            + suggest(target_name, outputs)
         )
     output: dict[str, Any] = _render(outputs[target_name], environ)
     kind = str(output.get("type", "")).lower()

@@ -61,6 +61,9 @@ class Warehouse:
     _conn: Any = None
     _catalogs: frozenset[str] = frozenset()
     probes: list[Probe] = field(default_factory=list)
+    # relation -> (columns, the SQL that read them): a relation's schema does not change while a trace runs,
+    # and the missing-column search asks for the same relation more than once
+    _schemas: dict[tuple[str, str, str], tuple[dict[str, str] | None, str]] = field(default_factory=dict)
 
     @property
     def dialect(self) -> str:
@@ -135,7 +138,11 @@ class Warehouse:
         return columns, tuple(tuple(r) for r in rows)
 
     def columns(self, database: str | None, schema: str | None, name: str) -> dict[str, str] | None:
-        """Lower-cased column name -> upper-cased data type from information_schema; None if no such table."""
+        """Lower-cased column name -> upper-cased data type from information_schema; None if no such table.
+        Read once per relation and connection (`columns_sql` gives the query, to show as evidence)."""
+        key = ((database or "").lower(), (schema or "").lower(), name.lower())
+        if key in self._schemas:
+            return self._schemas[key][0]
         info = exp.table_("columns", db="information_schema")
         where: exp.Expr = exp.func("lower", exp.column("table_name")).eq(exp.Literal.string(name.lower()))
         if schema:
@@ -151,9 +158,14 @@ class Warehouse:
             .order_by("ordinal_position")
         )
         result = self.query(query, purpose="schema", relation=".".join(p for p in (schema, name) if p))
-        if not result.rows:
-            return None
-        return {str(c).lower(): str(t).upper() for c, t in result.rows}
+        found = {str(c).lower(): str(t).upper() for c, t in result.rows} if result.rows else None
+        self._schemas[key] = (found, result.probe.sql)
+        return found
+
+    def columns_sql(self, database: str | None, schema: str | None, name: str) -> str:
+        """The information_schema query behind `columns(...)` (read now if it was not yet)."""
+        self.columns(database, schema, name)
+        return self._schemas[((database or "").lower(), (schema or "").lower(), name.lower())][1]
 
 
 def connect(config: WarehouseConfig) -> Warehouse:

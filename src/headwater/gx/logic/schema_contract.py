@@ -15,25 +15,21 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Literal
 
 from headwater.contracts.check import check_schema
+from headwater.contracts.gx_suites import contract_from_kwargs
 from headwater.contracts.model import (
     ActualColumn,
     ActualTable,
     ColumnAdded,
     ColumnRemoved,
-    ColumnSpec,
-    ContractKind,
     NullableWhereRequired,
-    Origin,
     TableContract,
     TypeChanged,
     Unevaluated,
 )
 from headwater.contracts.types import TypeChange
-from headwater.errors import ConfigError
 
 ViolationKind = Literal["missing", "unexpected", "type_mismatch", "nullability", "order", "unevaluated"]
 
@@ -54,73 +50,14 @@ def inline_contract(
     table: str, columns: Sequence[Mapping[str, Any]], dialect: str | None = None
 ) -> TableContract:
     """A contract from `[{name, data_type | type, nullable | required}]`."""
-    specs = []
-    for col in columns:
-        if not col.get("name"):
-            raise ConfigError(
-                f"a contract column of {table} has no name: {dict(col)}; give each column a name."
-            )
-        nullable = col.get("nullable")
-        required = bool(col.get("required")) or nullable is False or bool(col.get("not_null"))
-        specs.append(
-            ColumnSpec(
-                name=str(col["name"]),
-                data_type=col.get("data_type") or col.get("type"),
-                required=required,
-                constraints=("not_null",) if required else (),
-            )
-        )
-    return TableContract(table, Origin(ContractKind.GX, "inline"), columns=tuple(specs), dialect=dialect)
-
-
-def dbt_contract(manifest_path: str | Path, model: str) -> TableContract:
-    from headwater.contracts.dbt_contracts import contract_of
-    from headwater.dbt import load_artifacts
-
-    manifest = load_artifacts(
-        manifest_path=manifest_path, require_compiled=False, include_run_results=False
-    ).manifest
-    node = manifest.find_node(model)
-    contract = contract_of(node, manifest.dialect)
-    if not contract.columns:
-        raise ConfigError(
-            f"dbt model {model!r} declares no columns in {manifest_path}; add a contract to it."
-        )
-    return contract
-
-
-def odcs_contract(path: str | Path, schema_object: str | None) -> TableContract:
-    from headwater.contracts.odcs import load_odcs
-
-    contracts = load_odcs(path)
-    if schema_object is None and len(contracts) == 1:
-        return contracts[0]
-    for contract in contracts:
-        if schema_object in (contract.name, contract.identifier):
-            return contract
-    names = [c.name for c in contracts]
-    raise ConfigError(f"no schema object {schema_object!r} in {path}; it has {', '.join(names) or 'none'}.")
+    return contract_from_kwargs(table, {"columns": columns, "dialect": dialect})
 
 
 def resolve_contract(table: str, options: Mapping[str, Any]) -> TableContract:
-    """The contract an expectation names: inline `columns`, `dbt_manifest`+`dbt_model`, or `odcs_path`."""
-    if options.get("columns"):
-        contract = inline_contract(table, options["columns"], options.get("dialect"))
-    elif options.get("dbt_manifest") and options.get("dbt_model"):
-        contract = dbt_contract(options["dbt_manifest"], str(options["dbt_model"]))
-    elif options.get("odcs_path"):
-        contract = odcs_contract(options["odcs_path"], options.get("odcs_schema"))
-    else:
-        raise ConfigError(
-            f"the schema contract of {table} names no contract; give `columns`, `dbt_manifest` + `dbt_model`,"
-            " or `odcs_path` (+ `odcs_schema`)."
-        )
-    allow_extra = options.get("allow_extra")
-    if allow_extra is not None:
-        from dataclasses import replace
+    """The contract an expectation names: inline `columns`, `dbt_manifest`+`dbt_model`, or `odcs_path`.
 
-        contract = replace(contract, allow_extra_columns=bool(allow_extra))
-    return contract
+    Read by `headwater.contracts.gx_suites` (the same reader `headwater gate` uses on saved suites)."""
+    return contract_from_kwargs(table, options)
 
 
 def schema_violations(
