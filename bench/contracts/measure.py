@@ -5,7 +5,8 @@
 1. Type normalisation over every catalog column of the shared corpora (per dialect): columns/s and the
    share left UNKNOWN (types sqlglot cannot parse).
 2. `headwater gate` on the example (clean): warehouse (schema + data rules) and --from-catalog, lineage
-   cache cold and warm; and on the rename_product_name fault (with upstream cause + blast radius).
+   cache cold and warm; on the rename_product_name fault (with upstream cause + blast radius); and on
+   fraud_join_key_fanout (data rules whose cause `headwater.trace` finds: a fan-out join).
 3. `headwater diff` clean → items_join_inner_to_left.
 Each gate/diff is one in-process call after a warm-up import; wall time by time.perf_counter.
 """
@@ -70,6 +71,9 @@ def main() -> None:
     rename = copy_project(clean, args.work / "rename", with_build=True)
     FAULTS["rename_product_name"].apply(rename)
     rebuild_models(rename)
+    fanout = copy_project(clean, args.work / "fanout", with_build=True)
+    FAULTS["fraud_join_key_fanout"].apply(fanout)
+    rebuild_models(fanout)
     join = copy_project(clean, args.work / "join", with_build=True)
     FAULTS["items_join_inner_to_left"].apply(join)
     rebuild_models(join)
@@ -81,7 +85,10 @@ def main() -> None:
         ("gate, clean, --from-catalog (schema only)", clean, True),
         ("gate, rename_product_name, lineage cache cold (cause + blast radius)", rename, False),
         ("gate, rename_product_name, lineage cache warm", rename, False),
+        ("gate, fraud_join_key_fanout, lineage cache warm (2 data rules traced)", fanout, False),
     ):
+        if "fanout" in label:
+            run_gate(GateOptions(project_dir=project))  # warms the lineage cache
         if "cold" in label:
             shutil.rmtree(project / "target" / "headwater", ignore_errors=True)
         took, report = timed(

@@ -27,6 +27,25 @@ def test_gx_run_and_baseline(example_template: Path, tmp_path: Path) -> None:
     )  # fmt: skip
     assert run.returncode == 0, run.stderr[-2000:]
     assert "marts: 34/34 expectations passed" in run.stdout
+    attach = subprocess.run(
+        [*HEADWATER, "gx", "attach", "--context-root", str(root), "--checkpoint", "marts", "--trace", "--gate",
+         "--project-dir", str(example_template), "--report-dir", str(tmp_path / "reports")],
+        capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert attach.returncode == 0, attach.stderr[-2000:]
+    assert "added headwater_trace_root_cause, added headwater_contract_gate (backup: " in attach.stdout
+    actions = json.loads((root / "gx" / "checkpoints" / "marts.json").read_text())["actions"]
+    assert actions[0]["project_dir"] == str(example_template.resolve())
+    assert actions[0]["report_dir"] == str((tmp_path / "reports").resolve())
+    typo = subprocess.run(
+        [*HEADWATER, "gx", "attach", "--context-root", str(root), "--checkpoint", "mart", "--gate"],
+        capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert (
+        typo.returncode == 2
+        and "no checkpoint 'mart'" in typo.stderr
+        and "Did you mean 'marts'?" in typo.stderr
+    )
     out = tmp_path / "baseline.json"
     baseline = subprocess.run(
         [*HEADWATER, "baseline", "--warehouse", str(database_path(example_template)), "--table",

@@ -15,7 +15,8 @@ Modules (one step each; only `gate.run_gate`, `actual`, `quality` and `data_caus
   ConstraintRemoved | EnforcementDisabled | MaterializationChanged | TableMissing | QualityFailed |
   Unevaluated`; each has `.breaking`, `.category` and a one-line `.reason`.
 - Reading contracts: `odcs.load_odcs(path)` (errors name file:line), `dbt_contracts.contracts_from_manifest
-  (manifest)` / `contract_of(node)`, `gx_suites.load_gx_suite(path)` (plain JSON, no GX import).
+  (manifest)` / `contract_of(node)`, `gx_suites.load_gx_suite(path)` (plain JSON, no GX import);
+  `dbt_yaml.locate(contract, node, project_dir)` points a dbt contract at its YAML lines (`patch_path`).
 - Checking: `check.check_schema(contract, actual) -> tuple[ContractChange, ...]` (pure);
   `quality.evaluate_quality(warehouse, contract, actual, rules)`; `actual.schema_from_warehouse` /
   `schema_from_catalog`.
@@ -26,6 +27,7 @@ Modules (one step each; only `gate.run_gate`, `actual`, `quality` and `data_caus
 - State: `dbt_contracts.contract_changes(old_node, new_node)` (dbt's breaking-change categories);
   `state_diff.diff_states(old_target, new_target) -> StateDiff` (per model and column: breaking /
   partial_breaking / non_breaking / unknown, with blast radius).
-- `gate.run_gate(GateOptions) -> GateReport`, `gate.exit_code(report, fail_on, allow_unknown)`;
+- `gate.run_gate(GateOptions) -> GateReport`, `gate.exit_code(report, fail_on, allow_unknown)`; a model
+  whose last dbt run failed (run_results.json) is `BuildFailed`, never checked as a stale table;
   `render` / `render_diff` turn reports into text, JSON, JUnit XML and GitHub annotations.
 """

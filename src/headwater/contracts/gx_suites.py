@@ -9,6 +9,7 @@ it), else the suite name is taken as the table (or dbt model) name.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -20,6 +21,7 @@ from headwater.contracts.model import ColumnSpec, ContractKind, Origin, TableCon
 from headwater.errors import ContractError
 
 SCHEMA_EXPECTATION = "expect_table_schema_to_match_contract"
+_NAME = re.compile(r'"name"\s*:\s*"([^"]+)"')
 _COLUMN_KWARGS = ("column", "column_A", "column_B")
 
 
@@ -46,7 +48,9 @@ def _read(path: Path) -> dict[str, Any]:
     except OSError as err:
         raise ContractError(f"cannot read GX suite {path}: {err.strerror}") from None
     except orjson.JSONDecodeError as err:
-        raise ContractError(f"{path}: not valid JSON ({err}); fix or regenerate the suite.") from None
+        raise ContractError(
+            f"{path}:{err.lineno}: not valid JSON ({err.msg}); fix or regenerate the suite."
+        ) from None
     return data if isinstance(data, dict) else {}
 
 
@@ -112,7 +116,23 @@ def load_gx_suite(path: Path) -> tuple[TableContract, ...]:
         if (item.get("type") or item.get("expectation_type")) != SCHEMA_EXPECTATION:
             continue
         contracts.append(contract_from_kwargs(table, item.get("kwargs") or {}, schema=schema, suite=path))
-    return tuple(contracts)
+    return tuple(_with_lines(c, path.read_text(encoding="utf-8")) for c in contracts)
+
+
+def _with_lines(contract: TableContract, text: str) -> TableContract:
+    """Lines for annotations: the schema expectation's `type`, and each inline column's `"name": …` after
+    it (JSON keeps no marks; suites are written one key per line, so a text search finds them)."""
+    lines = text.splitlines()
+    start = next((i for i, line in enumerate(lines) if f'"{SCHEMA_EXPECTATION}"' in line), None)
+    if start is None:
+        return contract
+    found: dict[str, int] = {}
+    for i, line in enumerate(lines):
+        match = _NAME.search(line)
+        if match and match.group(1).lower() not in found:
+            found[match.group(1).lower()] = i + 1
+    columns = tuple(replace(c, line=c.line or found.get(c.key)) for c in contract.columns)
+    return replace(contract, origin=replace(contract.origin, line=start + 1), columns=columns)
 
 
 def contract_from_kwargs(
@@ -169,7 +189,9 @@ def _dbt_contract(suite: Path | None, manifest_path: str, model: str) -> TableCo
     ).manifest
     contract = contract_of(manifest.find_node(model), manifest.dialect)
     if not contract.columns:
-        raise ContractError(f"dbt model {model!r} declares no columns in {manifest_path}; add a contract to it.")
+        raise ContractError(
+            f"dbt model {model!r} declares no columns in {manifest_path}; add a contract to it."
+        )
     return contract
 
 
@@ -183,7 +205,9 @@ def _odcs_contract(suite: Path | None, odcs_path: str, schema_object: Any) -> Ta
         if schema_object in (contract.name, contract.identifier):
             return contract
     names = ", ".join(c.name for c in contracts) or "none"
-    raise ContractError(f"{suite or odcs_path}: no schema object {schema_object!r} in {odcs_path}; it has {names}.")
+    raise ContractError(
+        f"{suite or odcs_path}: no schema object {schema_object!r} in {odcs_path}; it has {names}."
+    )
 
 
 def _columns(raw: Any) -> tuple[ColumnSpec, ...]:

@@ -187,7 +187,7 @@ class Impact:
                     where = f" at {edge.location}" if edge.location else ""
                     summary = (
                         f"{ref} became {found.data_type} in the {edge.kind} `{edge.expression}`{where} "
-                        f"({parent} is {was.data_type}): {result.reason}"
+                        f"({parent} is {was.data_type})"
                     )
                     location = edge.location
                     line = location.line if location and not location.compiled else None

@@ -25,7 +25,7 @@ from headwater.contracts.impact import BlastRadius, Impact
 from headwater.contracts.model import ContractChange, TableContract
 from headwater.contracts.types import TypeChange, compare_types
 from headwater.dbt import Artifacts, Node, load_artifacts
-from headwater.lineage import Edge, LineageGraph, build_lineage
+from headwater.lineage import Edge, EdgeKind, LineageGraph, build_lineage
 
 
 class Category(StrEnum):
@@ -204,15 +204,17 @@ def _modified(
     impact: Impact,
 ) -> ModelDiff:
     uid = after.unique_id
-    columns = _column_diffs(uid, old_lineage, new_lineage) + _catalog_diffs(uid, old, new)
-    merged = _merge(columns)
+    # Formatting or comments only: lineage's expression texts are source lines, so they can differ
+    # when nothing else does; the normalised SQL decides.
+    same_sql = _same_sql(before, after, new.manifest.dialect)
+    columns = [] if same_sql else _column_diffs(uid, old_lineage, new_lineage)
+    merged = _merge(columns + _catalog_diffs(uid, old, new))
     contract = contract_changes(before, after, new.manifest.dialect)
     categories = [c.category for c in merged]
     categories += [Category.BREAKING for ch in contract if ch.breaking]
     if before.materialized != after.materialized:
         categories.append(Category.BREAKING)
     if not merged:
-        same_sql = _same_sql(before, after, new.manifest.dialect)
         categories.append(Category.NON_BREAKING if same_sql else Category.UNKNOWN)
         reason = (
             "SQL unchanged after normalisation (formatting, comments or config)"
@@ -237,10 +239,12 @@ def _signature(edges: Iterable[Edge]) -> tuple[frozenset[tuple[str, ...]], froze
     values: set[tuple[str, ...]] = set()
     rows: set[tuple[str, ...]] = set()
     for e in edges:
+        # A passthrough or rename carries the value as it is: its text (a source line) says nothing more.
+        same_value = e.kind in (EdgeKind.PASSTHROUGH, EdgeKind.RENAME)
         key = (
             str(e.source) if e.source else "",
             str(e.kind),
-            " ".join(e.expression.split()).lower(),
+            "" if same_value else " ".join(e.expression.split()).lower(),
             e.join_side,
         )
         (rows if e.kind.is_row_edge else values).add(key)

@@ -29,7 +29,7 @@ from headwater.trace.checks import (
     describe,
     from_question,
 )
-from headwater.trace.measures import failing_predicate
+from headwater.trace.measures import Outcome, failing_predicate
 from headwater.trace.model import CauseKind, Failure, RootCause, TraceResult, Verdict
 
 
@@ -186,7 +186,7 @@ def _trace_one(artifacts: Any, lineage: Any, conn: Any, question: Question, rows
                    probes=tuple(conn.probes[first_probe:]), reason=reason, rows=samples)
 
 
-def _because(cause: RootCause, node: str, column: str, check: Check, outcome: Any) -> RootCause:
+def _because(cause: RootCause, node: str, column: str, check: Check, outcome: Outcome) -> RootCause:
     """Say which failure a source-side cause explains: "`dim_customers.email` fails not_null for 69 rows
     because `shop.customers.email` already fails not_null at the source raw.customers (…)"."""
     if cause.kind == CauseKind.TRANSFORMATION or cause.kind == CauseKind.UNKNOWN or not cause.summary:
