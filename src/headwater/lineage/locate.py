@@ -3,7 +3,9 @@
 sqlglot keeps token positions (line, start, end) on identifiers only. The text of an expression is taken as
 the whole compiled lines its identifiers span (dbt models put one projection or condition per line; at most
 MAX_LINES), so it reads as the author wrote it and costs no SQL generation; `expression.sql()` is the
-fallback for the rare node without positions. The raw (Jinja) file is then searched for the first line.
+fallback for the rare node without positions. The raw (Jinja) file is then searched for the first line:
+Jinja rewrites `ref()`/`source()` but keeps the order of the lines around them, so the k-th compiled line
+with a given text is the k-th raw line with that text (two CTEs that both `group by order_id`).
 """
 
 from __future__ import annotations
@@ -18,9 +20,9 @@ class Locator:
     def __init__(self, compiled: str, raw: str, dialect: str) -> None:
         self.lines = compiled.splitlines()
         self.dialect = dialect
-        self._raw_index: dict[str, int] = {}
+        self._raw_index: dict[str, list[int]] = {}
         for number, line in enumerate(raw.splitlines(), start=1):
-            self._raw_index.setdefault(line.strip(), number)
+            self._raw_index.setdefault(line.strip(), []).append(number)
         self._memo: dict[int, tuple[str, int | None, bool]] = {}
 
     def locate(self, node: exp.Expr | str) -> tuple[str, int | None, bool]:
@@ -51,10 +53,20 @@ class Locator:
             text += " ..."  # a long CASE: its first lines say what it is; the line number finds the rest
         if len(text) > MAX_CHARS:  # SQL written on one long line: the expression alone, generated
             text = node.sql(self.dialect)[:MAX_CHARS]
-        raw_line = self._raw_index.get(self.lines[first - 1].strip())
+        raw_line = self._raw_line(first)
         if raw_line is not None:
             return text, raw_line, False
         return text, first, True
+
+    def _raw_line(self, compiled_line: int) -> int | None:
+        text = self.lines[compiled_line - 1].strip()
+        candidates = self._raw_index.get(text)
+        if not candidates:
+            return None
+        if len(candidates) == 1:
+            return candidates[0]
+        occurrence = sum(1 for line in self.lines[: compiled_line - 1] if line.strip() == text)
+        return candidates[min(occurrence, len(candidates) - 1)]
 
 
 def _cheap_sql(node: exp.Expr) -> str:
