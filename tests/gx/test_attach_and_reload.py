@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 import textwrap
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from headwater.errors import ConfigError
 from headwater.example.build import database_path
 from headwater.example.faults import FAULTS
 from headwater.gx.attach import attach
+from headwater.gx.baseline import baseline_from_warehouse
 from headwater.gx.checkpoint import close_datasources, ensure_context
 from headwater.gx.datasource import duckdb_url
 from tests.conftest import copy_built
@@ -41,6 +43,8 @@ except ContractGateError as err:
     for verdict in err.verdicts:
         print("VERDICT", verdict)
     raise SystemExit(1)
+for validation in result.run_results.values():
+    print("EVALUATED", validation.suite_name, len(validation.results))
 print("SUCCESS" if result.success else "FAILED")
 """
 
@@ -56,6 +60,23 @@ def context_root(example_template: Path, tmp_path_factory: pytest.TempPathFactor
     """A context whose marts checkpoint already has an action of its own (data docs)."""
     root = tmp_path_factory.mktemp("ctx") / "expectations"
     shutil.copytree(SUITES, root / "gx" / "expectations")
+    # Drift, against a baseline profiled on the clean build (as `headwater baseline` writes it): the one
+    # headwater expectation the committed suites cannot hold, since a baseline belongs to one build.
+    baseline = baseline_from_warehouse(
+        str(database_path(example_template)), "marts.mart_fraud_features", root / "fraud.json",
+        ["amount", "payment_method"],
+    )  # fmt: skip
+    drift = {
+        "name": "drift_mart_fraud_features",
+        "id": str(uuid.uuid4()),
+        "meta": {"headwater": {"table": "mart_fraud_features", "schema": "marts"}},
+        "expectations": [
+            {"id": str(uuid.uuid4()), "type": "expect_column_distribution_to_match_baseline", "severity": "warning",
+             "kwargs": {"column": column, "baseline_path": str(baseline)}, "meta": {}}
+            for column in ("amount", "payment_method")
+        ],
+    }  # fmt: skip
+    (root / "gx" / "expectations" / "drift_mart_fraud_features.json").write_text(json.dumps(drift))
     context = ensure_context(root, database_path(example_template))
     checkpoint = context.checkpoints.get("marts")
     checkpoint.actions.append(UpdateDataDocsAction(name="docs"))
@@ -80,6 +101,16 @@ def test_attach_keeps_existing_and_is_idempotent(context_root: Path, tmp_path: P
     again = attach(context_root, "marts", trace=trace, gate={})
     assert not again.changed and again.backup is None
     assert json.loads(path.read_text()) == after
+    # Options set by hand stay; only the ones given again are updated.
+    after["actions"][1]["formats"] = ["json"]
+    path.write_text(json.dumps(after))
+    moved = attach(context_root, "marts", trace={**trace, "report_dir": str(tmp_path / "elsewhere")}, gate={})
+    assert moved.updated == ("headwater_trace_root_cause",)
+    action = json.loads(path.read_text())["actions"][1]
+    assert action["formats"] == ["json"] and action["report_dir"] == str(tmp_path / "elsewhere")
+    attach(
+        context_root, "marts", trace={**trace, "formats": ["json", "md", "text"]}
+    )  # as the next test expects
 
 
 def test_attach_refuses_what_does_not_exist(context_root: Path, tmp_path: Path) -> None:
@@ -106,6 +137,7 @@ def test_reloaded_context_runs_expectations_and_actions(
     clean = run_in_fresh_process(context_root)
     assert clean.returncode == 0, clean.stderr[-3000:]
     assert clean.stdout.strip().endswith("SUCCESS")
+    assert "EVALUATED drift_mart_fraud_features 2" in clean.stdout  # the drift suite reloaded and ran
     assert not reports.exists()  # nothing failed: nothing traced
 
     close_datasources(ensure_context(context_root, database_path(project)))  # re-point at the faulted copy
@@ -199,8 +231,9 @@ def test_trace_action_that_cannot_trace_does_not_hide_the_gate(
     finally:
         close_datasources(context)
     assert gated.value.verdicts and all(": not traced - " in v for v in gated.value.verdicts)
-    error = next(reports.glob("*-trace-error.txt")).read_text()
-    assert "no_project" in error
+    error_file = next(reports.glob("*-trace-error.txt"))
+    assert "no_project" in error_file.read_text()
+    assert str(error_file) in gated.value.reports
 
 
 def test_trace_action_refuses_unknown_formats() -> None:

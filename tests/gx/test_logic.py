@@ -132,3 +132,25 @@ def test_docstring_examples_run(module: object) -> None:
     import doctest
 
     assert doctest.testmod(module).failed == 0  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("contract_type", "actual_type", "dialect", "matches"),
+    [
+        pytest.param("timestamptz", "TIMESTAMP WITH TIME ZONE", "duckdb", True, id="tz-spellings"),
+        pytest.param("timestamp", "timestamp without time zone", "postgres", True, id="naive-spellings"),
+        pytest.param("timestamp with time zone", "TIMESTAMP", "duckdb", False, id="zone-lost"),
+        pytest.param("text", "character varying", "postgres", True, id="text-family"),
+        pytest.param("int", "int4", "postgres", True, id="integer-family"),
+        pytest.param("bigint", "INTEGER", "duckdb", False, id="integer-narrowed"),
+        pytest.param("decimal(12,2)", "DECIMAL(10,2)", "duckdb", False, id="precision-narrowed"),
+        pytest.param("decimal(12,2)", "numeric(12,3)", "postgres", False, id="scale-changed"),
+    ],
+)
+def test_types_are_normalised_across_dialects(
+    contract_type: str, actual_type: str, dialect: str, matches: bool
+) -> None:
+    contract = schema_contract.inline_contract("t", [{"name": "x", "data_type": contract_type}])
+    actual = ActualTable("t", (ActualColumn("x", actual_type, True),), "warehouse", dialect)
+    found = [(v.kind, v.expected, v.actual) for v in schema_contract.schema_violations(contract, actual)]
+    assert found == ([] if matches else [("type_mismatch", contract_type, actual_type)])

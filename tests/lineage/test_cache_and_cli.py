@@ -9,8 +9,8 @@ from typer.testing import CliRunner
 
 from headwater.cli import _register_commands, app
 from headwater.dbt import load_artifacts
-from headwater.lineage import build_lineage
-from headwater.lineage.cache import FILE_NAME
+from headwater.lineage import ColumnRef, EdgeKind, build_lineage
+from headwater.lineage.cache import FILE_NAME, SUMMARY_NAME
 
 CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpora" / "colibri_duckdb"
 pytestmark = pytest.mark.skipif(not CORPUS.exists(), reason="no shared corpora")
@@ -68,8 +68,8 @@ def test_tampered_entry_is_not_trusted(target: Path) -> None:
     data["entries"]["model.jaffle_shop.orders"] = [key, ["garbage"]]
     path.write_text(json.dumps(data))
     graph = build_lineage(load_artifacts(target_path=target))
-    assert graph.cache_misses == 1
     assert "order_id" in graph.columns_of("model.jaffle_shop.orders")
+    assert graph.cache_misses == 1  # counted once per-model results are read (the summary needs none)
 
 
 def _cli(*args: str) -> tuple[int, str]:
@@ -83,7 +83,8 @@ def test_cli_stats_json(target: Path) -> None:
     assert code == 0, out
     stats = json.loads(out)
     assert {"models", "columns", "resolved", "unknown", "unknown_reasons", "seconds"} <= set(stats)
-    assert stats["models"] == 22 and stats["unknown_reasons"] == {"unknown relation": 1}
+    assert stats["models"] == 22 and stats["unknown"] == 0 and stats["coverage"] >= 0.98
+    assert stats["external"] >= 1 and [r.endswith("public.customers_hardcoded") for r in stats["external_relations"]] == [True]
 
 
 @pytest.mark.parametrize("fmt", ["text", "json", "mermaid", "dot"])
@@ -105,3 +106,42 @@ def test_cli_source_downstream(target: Path) -> None:
 def test_cli_unknown_node_suggests(target: Path) -> None:
     code, _ = _cli("lineage", "customerz", "--target-path", str(target))
     assert code != 0
+
+
+def test_warm_run_from_the_summary_equals_a_cold_run_edge_for_edge(target: Path) -> None:
+    """The summary answers `stats()` without per-model results; edges asked for afterwards are the same."""
+    cold = build_lineage(load_artifacts(target_path=target))
+    assert (target / "headwater" / SUMMARY_NAME).exists()
+    warm = build_lineage(load_artifacts(target_path=target))
+    strip = {"seconds": 0, "cache_hits": 0, "cache_misses": 0}
+    assert warm.stats().to_dict() | strip == cold.stats().to_dict() | strip
+    for node_id in cold.raw:
+        assert warm.model(node_id) == cold.model(node_id)
+    assert warm.cache_misses == 0
+
+
+def test_summary_is_not_trusted_after_a_change_or_without_its_entries(target: Path) -> None:
+    cold = build_lineage(load_artifacts(target_path=target)).stats()
+    (target / "headwater" / FILE_NAME).unlink()  # the per-model entries are lost: re-analysed on demand
+    lost = build_lineage(load_artifacts(target_path=target))
+    assert lost.stats().resolved == cold.resolved
+    assert lost.columns_of("model.jaffle_shop.orders") and lost.cache_misses > 0
+    catalog = json.loads((target / "catalog.json").read_text())
+    catalog["nodes"].pop("model.jaffle_shop.stg_orders", None)
+    (target / "catalog.json").write_text(json.dumps(catalog))
+    changed = build_lineage(load_artifacts(target_path=target))
+    assert changed.cache_misses >= 1  # another run key: the summary is not used, changed models re-analysed
+
+
+def test_undeclared_relation_is_an_external_leaf(target: Path) -> None:
+    graph = build_lineage(load_artifacts(target_path=target), use_cache=False)
+    stats = graph.stats()
+    (external,) = stats.external_relations
+    node = graph.manifest[external]
+    assert node.resource_type == "external" and node.relation_name == "public.customers_hardcoded"
+    assert set(graph.columns_of(external)) == {"id", "name"}  # only what the SQL names through `s2.*`
+    uid = graph.node_id("stg_customers")
+    edges = graph.edges_into(ColumnRef(uid, "hardcoded_name"))
+    assert any(e.source == ColumnRef(external, "name") and e.kind is EdgeKind.RENAME for e in edges)
+    assert graph.is_resolved(ColumnRef(uid, "hardcoded_name"))
+    assert stats.external >= 1 and stats.unknown == 0

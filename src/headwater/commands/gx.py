@@ -51,8 +51,8 @@ def attach_command(
     trace_options = (
         {
             "project_dir": str(project_dir.resolve()),
-            "warehouse": warehouse,
             "report_dir": str(report_dir.resolve()),
+            **({"warehouse": warehouse} if warehouse else {}),  # unset: keep what the action has
         }
         if trace
         else None
@@ -114,6 +114,8 @@ def run_command(
             )
         for verdict in gated.verdicts:
             typer.echo(f"  TRACED {verdict}")
+        for report in gated.reports:
+            typer.echo(f"report: {report}")
         raise
     typer.echo(
         f"{outcome.checkpoint}: {outcome.evaluated - len(outcome.failures)}/{outcome.evaluated} expectations passed"

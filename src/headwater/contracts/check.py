@@ -77,8 +77,6 @@ def _check_column(
         result = compare_types(wanted, got)
         if result.change is TypeChange.UNKNOWN:
             changes.append(Unevaluated(f"the type of {spec.name}", result.reason, spec.name))
-        elif result.change is TypeChange.WIDENED and allow_widening:
-            pass  # the contract accepts a wider type as it is
         elif result.change is not TypeChange.SAME:
             shown = spec.data_type or spec.logical_type or ""
             forbidden = result.change is TypeChange.WIDENED and allow_widening is False
@@ -90,6 +88,16 @@ def _check_column(
     if "not_null" in spec.constraints and found.nullable is True:
         changes.append(NullableWhereRequired(spec.name))
     return changes
+
+
+def accepted(contract: TableContract, change: ContractChange) -> bool:
+    """A difference the contract itself allows: a widened type under `allow_widening: true` (a GX schema
+    expectation's default). `check_schema` still reports it, for callers that decide otherwise."""
+    return (
+        contract.allow_widening is True
+        and isinstance(change, TypeChanged)
+        and change.change is TypeChange.WIDENED
+    )
 
 
 def rename_candidate(spec: ColumnSpec, extra: list[ActualColumn], actual: ActualTable) -> str | None:

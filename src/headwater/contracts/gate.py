@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from headwater.contracts.actual import NotReadable, read_actual
-from headwater.contracts.check import check_schema
+from headwater.contracts.check import accepted, check_schema
 from headwater.contracts.dbt_contracts import contract_changes
 from headwater.contracts.gx_suites import is_gx_suite, load_gx_suite
 from headwater.contracts.model import BuildFailed, ContractChange, TableContract, Unevaluated
@@ -272,7 +272,7 @@ def _check_one(
         return unknown(str(err))
     except WarehouseError as err:
         return unknown(str(err))
-    changes = list(check_schema(contract, actual))
+    changes = [c for c in check_schema(contract, actual) if not accepted(contract, c)]
     if actual is not None and warehouse is not None:
         rules = (*implicit_rules(contract, actual), *contract.quality)
         changes += evaluate_quality(warehouse, contract, actual, rules)

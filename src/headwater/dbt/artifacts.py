@@ -130,6 +130,10 @@ class Manifest:
     sources: Mapping[str, Node]
     exposures: Mapping[str, Node]
     tests: Mapping[str, Node]
+    # Relations the models' SQL reads that dbt does not declare (`external.<db>.<schema>.<table>`, resource
+    # type "external"): added by `headwater.lineage` when it meets them, so that `get()` knows every node an
+    # edge can name. Not part of `all_nodes()`, which lists what dbt declares.
+    externals: dict[str, Node] = field(default_factory=dict)
 
     @property
     def adapter_type(self) -> str:
@@ -141,7 +145,7 @@ class Manifest:
         return _DIALECTS.get(self.metadata.adapter_type, self.metadata.adapter_type)
 
     def get(self, unique_id: str) -> Node | None:
-        for table in (self.nodes, self.sources, self.exposures, self.tests):
+        for table in (self.nodes, self.sources, self.exposures, self.tests, self.externals):
             node = table.get(unique_id)
             if node is not None:
                 return node
@@ -151,6 +155,23 @@ class Manifest:
         node = self.get(unique_id)
         if node is None:
             raise ConfigError(f"no node {unique_id!r} in the manifest.{suggest(unique_id, self._all_ids)}")
+        return node
+
+    def add_external(self, unique_id: str, relation: str, columns: tuple[str, ...]) -> Node:
+        """Record an undeclared relation (see `externals`); `columns`: those the SQL was seen reading."""
+        parts = relation.split(".")
+        node = Node(
+            unique_id=unique_id,
+            resource_type="external",
+            name=parts[-1],
+            relation_name=relation,
+            database=parts[-3] if len(parts) > 2 else None,
+            schema=parts[-2] if len(parts) > 1 else None,
+            identifier=parts[-1],
+            columns={c: Column(name=c) for c in columns},
+            description="read by a model's SQL; not declared in dbt (no source, model or seed)",
+        )
+        self.externals[unique_id] = node
         return node
 
     def all_nodes(self) -> Iterator[Node]:

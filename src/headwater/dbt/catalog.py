@@ -42,6 +42,18 @@ class Catalog:
         cols = self.columns(unique_id)
         return None if cols is None else tuple((c.name, c.data_type) for c in cols)
 
+    def has(self, unique_id: str) -> bool:
+        """Whether the catalog lists the node (without building its data class)."""
+        if isinstance(self.tables, _CatalogTables):
+            return unique_id in self.tables.raw
+        return unique_id in self.tables
+
+    def raw_tables(self) -> Mapping[str, Any]:
+        """The catalog's tables as read from catalog.json (plain JSON values), e.g. to hash them."""
+        if isinstance(self.tables, _CatalogTables):
+            return self.tables.raw
+        return {k: [(c.name, c.data_type, c.index) for c in t.columns] for k, t in self.tables.items()}
+
     @classmethod
     def from_dict(cls, raw: Mapping[str, Any]) -> Catalog:
         merged: dict[str, Mapping[str, Any]] = {}

@@ -44,14 +44,17 @@ TRACE_FORMATS = ("json", "md", "text")
 
 
 class ContractGateError(HeadwaterError):
-    """A checkpoint run failed expectations the contract gate guards; `failures` lists them and `verdicts`
-    the root-cause lines of a trace action that ran before the gate (empty without one)."""
+    """A checkpoint run failed expectations the contract gate guards; `failures` lists them, `verdicts` and
+    `reports` are the root-cause lines and report files of a trace action that ran before the gate."""
 
     exit_code = EXIT_FAILED
 
-    def __init__(self, failures: Sequence[FailedExpectation], verdicts: Sequence[str] = ()) -> None:
+    def __init__(
+        self, failures: Sequence[FailedExpectation], verdicts: Sequence[str] = (), reports: Sequence[str] = ()
+    ) -> None:
         self.failures = tuple(failures)
         self.verdicts = tuple(verdicts)
+        self.reports = tuple(reports)
         first = self.failures[0] if self.failures else None
         where = (
             f" (first: {first.suite}/{first.expectation_type} on {first.column}: {first.observed})"
@@ -84,7 +87,11 @@ class ContractGateAction(ValidationAction):
         blocking = gated_failures(outcome.failures, self.severities, self.meta_key)
         if blocking:
             traced = action_context.filter_results(TraceRootCauseAction) if action_context else []
-            raise ContractGateError(blocking, [v for result in traced for v in result.get("verdicts", ())])
+            raise ContractGateError(
+                blocking,
+                [v for result in traced for v in result.get("verdicts", ())],
+                [p for result in traced for p in result.get("reports", ())],
+            )
         return {"gate": "passed", "failures": len(outcome.failures)}
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+from great_expectations.checkpoint.actions import ValidationAction
 
 from headwater.errors import ConfigError, suggest
 from headwater.gx.actions import GATE_ACTION_TYPE, TRACE_ACTION_TYPE, ContractGateAction, TraceRootCauseAction
@@ -64,9 +65,9 @@ def attach(
     added: list[str] = []
     updated: list[str] = []
     if trace is not None:
-        _upsert(actions, TraceRootCauseAction(**trace).dict(), added, updated)
+        _upsert(actions, TraceRootCauseAction(**trace), added, updated)
     if gate is not None:
-        _upsert(actions, ContractGateAction(**gate).dict(), added, updated)
+        _upsert(actions, ContractGateAction(**gate), added, updated)
     config["actions"] = _trace_before_gate(actions)
     definitions = list(config.get("validation_definitions") or [])
     for suite in suites:
@@ -86,17 +87,20 @@ def attach(
 
 
 def _upsert(
-    actions: list[dict[str, Any]], wanted: dict[str, Any], added: list[str], updated: list[str]
+    actions: list[dict[str, Any]], wanted: ValidationAction, added: list[str], updated: list[str]
 ) -> None:
+    # An action already there keeps the options it has; only those given now change (re-running
+    # `attach --trace` must not reset, say, `formats` that someone set by hand).
+    kind = str(wanted.type)
     for index, action in enumerate(actions):
-        if action.get("type") == wanted["type"]:
-            merged = {**action, **wanted}
+        if action.get("type") == kind:
+            merged = {**action, **wanted.dict(exclude_unset=True)}
             if merged != action:
                 actions[index] = merged
-                updated.append(str(wanted["type"]))
+                updated.append(kind)
             return
-    actions.append(wanted)
-    added.append(str(wanted["type"]))
+    actions.append(wanted.dict())
+    added.append(kind)
 
 
 def _trace_before_gate(actions: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -10,8 +10,9 @@
 API (stable; other packages rely on it)
 - `build_lineage(artifacts, cache_dir=None, use_cache=True, workers=1) -> LineageGraph`. Models and
   snapshots are analysed in topological order; results are cached in `cache_dir` (default
-  `<target>/headwater/`), keyed by each model's checksum + compiled SQL + its parents' schemas. A
-  corrupt/foreign cache is ignored. `workers=None` forks one analysis process per CPU (the CLI does);
+  `<target>/headwater/`), keyed by each model's checksum + compiled SQL + its parents' schemas, next to
+  a summary keyed by one hash over every node's inputs: when nothing changed, `stats()` comes from the
+  summary and per-model results are read only when edges are asked for. A corrupt/foreign cache is ignored. `workers=None` forks one analysis process per CPU (the CLI does);
   `always_qualify=True` runs sqlglot's `qualify()` on every model (a cross-check; slower).
 - `LineageGraph`:
   - `model(unique_id) -> ModelLineage` (columns, edges, dialect, error); sources/seeds give no edges.
@@ -21,7 +22,11 @@ API (stable; other packages rely on it)
   - `edges_from(ColumnRef)`, `upstream(ref, depth=None, rows=True)`, `downstream(ref, depth=None,
     rows=True)`: breadth-first walks returning every edge met; `depth` counts hops between nodes.
   - `stats() -> LineageStats` (`to_dict()` is the JSON of `headwater lineage --stats`);
-    `is_resolved(ref)`: every value path of the column ends at a source/seed column or a literal.
+    `is_resolved(ref)`: every value path of the column ends at a source/seed/external column or a literal.
+    `--stats` JSON: models, columns, resolved, unknown, unresolved_upstream, coverage, unknown_reasons,
+    row_unknown(_reasons), models_failed, edges, external, external_relations, seconds, cache_hits/misses.
+    `external` counts the resolved columns with a value path ending at an external relation (below) and
+    `external_relations` lists those relations, so coverage that rests on undeclared tables is visible.
 - Edges (see `headwater.lineage.model`):
   - A value edge's `source` is the LEAF column it comes from in another node (CTEs and subqueries in
     between are collapsed); its `kind` is the strongest step on the way (aggregate > window > expression >
@@ -32,11 +37,16 @@ API (stable; other packages rely on it)
     output column of the model (target = that column), with the whole condition as `expression`.
     `join_side` of a JOIN edge is the join's type: "left", "right", "full", "inner" or "cross".
   - An ephemeral model is a node of its own: a `__dbt__cte__<name>` CTE is the ephemeral node's columns.
+  - A relation the SQL reads that is no source, model or seed of the manifest (`from public.lookup`) is
+    an EXTERNAL leaf node `external.<parts as written, lower-cased>` (e.g. `external.public.lookup`),
+    registered in `manifest.externals` (resource_type "external", so `manifest.get()` knows it). Its
+    columns are only those the SQL names through it (`s2.name` over `select * from public.lookup`); they
+    are never guessed, and `select *` straight from it stays UNKNOWN ("unknown columns").
   - UNKNOWN edges (`source=None`) say why in `reason`, as "<category>: <detail>"; categories: jinja
     remnant, unparseable SQL, unqualifiable SQL, unanalysable SQL, not a select, python model, no compiled
-    SQL, unknown relation, unknown columns, unresolved column, missing column, udf, unnest/lateral, table
+    SQL, unknown columns, unresolved column, missing column, udf, unnest/lateral, table
     function. A UDF's argument keeps its own EXPRESSION edge next to the UNKNOWN one. A row condition on
-    something unknown (a join to a hard-coded table) is an UNKNOWN edge carrying the condition's text.
+    something unknown is an UNKNOWN edge carrying the condition's text.
     When a whole model cannot be analysed, `ModelLineage.error` says why and every column gets UNKNOWN.
   - `location.line` is a line of the model file (raw SQL); when the expression was not found there,
     `location.compiled` is True and the line is in the compiled SQL.

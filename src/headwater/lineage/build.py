@@ -6,6 +6,7 @@ import gc
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import asdict, replace
 from graphlib import CycleError, TopologicalSorter
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -15,7 +16,7 @@ from headwater.dbt.loader import Artifacts
 from headwater.errors import ConfigError
 from headwater.lineage.cache import FORMAT, LineageCache, node_key
 from headwater.lineage.compact import RawEdge, RawLineage
-from headwater.lineage.graph import LineageGraph
+from headwater.lineage.graph import LineageGraph, LineageStats
 from headwater.lineage.parallel import run_batch
 from headwater.lineage.schemas import SchemaBook
 
@@ -36,16 +37,14 @@ def gc_frozen() -> Iterator[None]:
 
     Lineage allocates millions of small objects; every full collection would rescan the whole manifest
     heap (~40% of a warm run, ~20% of a cold one). `gc.freeze()` parks the objects alive now outside the
-    collector's view and a larger first threshold makes collections rarer; syntax trees (cyclic through
-    their parent links) are still collected. Both are restored on exit.
+    collector's view; syntax trees (cyclic through their parent links) are still collected. The default
+    thresholds are kept on purpose: a larger first threshold (tried: 50,000) lets dead trees pile up
+    between collections and made parsing + scoping ~1.6x slower (memory locality), see bench/lineage.
     """
-    threshold = gc.get_threshold()
     gc.freeze()
-    gc.set_threshold(max(threshold[0], 50_000), *threshold[1:])
     try:
         yield
     finally:
-        gc.set_threshold(*threshold)
         gc.unfreeze()
 
 
@@ -75,12 +74,55 @@ def _build(
     book = SchemaBook(artifacts)
     directory = Path(cache_dir) if cache_dir is not None else default_cache_dir(artifacts)
     cache = LineageCache(directory if use_cache else None)
+    run_key = book.run_key(FORMAT, str(always_qualify))
+    known = cache.summary(run_key)
+    stats = _stats_from(known) if known is not None else None
+    if stats is not None:
+        # Nothing changed since the run that wrote the summary: its statistics stand, and the per-model
+        # results are read from the cache (or re-analysed, if it was lost) only when edges are asked for.
+        hits = sum(1 for n in manifest.nodes.values() if n.resource_type in ANALYSED_TYPES)
+        graph = LineageGraph(
+            manifest,
+            lambda: _results(manifest, book, cache, workers, always_qualify),
+            book,
+            seconds=time.perf_counter() - started,
+            cache_hits=hits,
+            known_stats=stats,
+        )
+        return graph
+    results, analysed = _results(manifest, book, cache, workers, always_qualify)
+    cache.prune(results)
+    cache.save()
+    graph = LineageGraph(
+        manifest, results, book, seconds=time.perf_counter() - started, cache_hits=cache.hits, cache_misses=analysed
+    )
+    cache.save_summary(run_key, _stats_to(graph.stats()))
+    return graph
+
+
+def _stats_to(stats: LineageStats) -> dict[str, object]:
+    return {k: v for k, v in asdict(stats).items() if k not in ("seconds", "cache_hits", "cache_misses")}
+
+
+def _stats_from(data: dict[str, object]) -> LineageStats | None:
+    try:
+        stats = LineageStats(**data)  # type: ignore[arg-type]
+        return replace(stats, external_relations=tuple(stats.external_relations))
+    except TypeError:  # a summary of another shape: not trusted
+        return None
+
+
+def _results(
+    manifest: Manifest, book: SchemaBook, cache: LineageCache, workers: int | None, always_qualify: bool
+) -> tuple[dict[str, RawLineage], int]:
+    """Every analysed node's lineage in topological order, from the cache where its key matches."""
     analyser = _Analyser(manifest, book, fast=not always_qualify)
     order = [
         uid for uid in topological_order(manifest)
         if uid in manifest.nodes and manifest.nodes[uid].resource_type in ANALYSED_TYPES
     ]
     results: dict[str, RawLineage] = {}
+    analysed = 0
     pending = order
     while pending:
         # One round: every node whose parents' schemas are final is served from the cache or analysed.
@@ -95,7 +137,7 @@ def _build(
                 deferred.append(node_id)
                 blocked.add(node_id)
                 continue
-            fallback = tuple(n.lower() for n, _ in book.declared.get(node_id, ()))
+            fallback = tuple(n.lower() for n, _ in book.declared(node_id) or ())
             key = node_key(
                 [FORMAT, book.dialect, node.checksum, node.compiled_code or "", *fallback]
                 + [book.signature(p) for p in sorted(node.depends_on)]
@@ -112,18 +154,9 @@ def _build(
             results[node_id] = result
             cache.put(node_id, key, result)
             book.infer(node_id, result.columns)
+        analysed += len(batch)
         pending = deferred
-    results = {uid: results[uid] for uid in order}  # topological order: `stats()` relies on it
-    cache.prune(results)
-    cache.save()
-    return LineageGraph(
-        manifest,
-        results,
-        book,
-        seconds=time.perf_counter() - started,
-        cache_hits=cache.hits,
-        cache_misses=cache.misses,
-    )
+    return {uid: results[uid] for uid in order}, analysed  # topological order: `stats()` relies on it
 
 
 def topological_order(manifest: Manifest) -> list[str]:

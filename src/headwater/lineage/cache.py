@@ -2,6 +2,10 @@
 
 One JSON file (`<cache_dir>/lineage.json`). A file that is unreadable, of another format or written by
 another sqlglot version is ignored (and rewritten), never trusted; so is any entry that does not decode.
+
+Next to it, `summary.json` holds the key of the whole run (every node's inputs, see
+`SchemaBook.run_key`) and the statistics of that run: when nothing changed, `--stats` is answered from
+it without reading lineage.json at all (the per-model entries are then read only if edges are asked for).
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from headwater.lineage.compact import RawLineage
 # so results of an older analysis are never served. The file also records headwater's and sqlglot's versions.
 FORMAT = "headwater-lineage/4"
 FILE_NAME = "lineage.json"
+SUMMARY_NAME = "summary.json"
 
 
 def engine_version() -> str:
@@ -40,14 +45,30 @@ def node_key(parts: Iterable[str]) -> str:
 class LineageCache:
     def __init__(self, directory: Path | None) -> None:
         self.path = directory / FILE_NAME if directory is not None else None
-        self._entries: dict[str, list[Any]] = {}
-        self.loaded = False
+        self._loaded: dict[str, list[Any]] | None = None  # read on first use: a summary hit never needs it
         self.dirty = False
         self.hits = 0
         self.misses = 0
+
+    @property
+    def _entries(self) -> dict[str, list[Any]]:
+        if self._loaded is None:
+            self._loaded = _read(self.path) if self.path is not None else {}
+        return self._loaded
+
+    def summary(self, run_key: str) -> dict[str, Any] | None:
+        """The statistics stored for exactly this run key, else None (missing, foreign or stale)."""
+        if self.path is None:
+            return None
+        data = _read_json(self.path.with_name(SUMMARY_NAME))
+        if data.get("run_key") != run_key or not isinstance(data.get("stats"), dict):
+            return None
+        return data["stats"]
+
+    def save_summary(self, run_key: str, stats: Mapping[str, Any]) -> None:
         if self.path is not None:
-            self._entries = _read(self.path)
-            self.loaded = bool(self._entries)
+            payload = {"format": FORMAT, "engine": engine_version(), "run_key": run_key, "stats": dict(stats)}
+            _write(self.path.with_name(SUMMARY_NAME), payload)
 
     def get(self, node_id: str, key: str) -> RawLineage | None:
         entry = self._entries.get(node_id)
@@ -77,29 +98,36 @@ class LineageCache:
         if self.path is None or not self.dirty:
             return False
         payload = {"format": FORMAT, "engine": engine_version(), "entries": self._entries}
-        tmp = self.path.with_name(f".{FILE_NAME}.{os.getpid()}.tmp")
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            tmp.write_bytes(orjson.dumps(payload))
-            tmp.replace(self.path)
-        except OSError:
-            with contextlib.suppress(OSError):
-                tmp.unlink()
+        if not _write(self.path, payload):
             return False
         self.dirty = False
         return True
 
 
-def _read(path: Path) -> dict[str, list[Any]]:
+def _write(path: Path, payload: dict[str, Any]) -> bool:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_bytes(orjson.dumps(payload))
+        tmp.replace(path)
+    except OSError:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        return False
+    return True
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    """A cache file of this format and engine, else {} (unreadable, foreign or older files are ignored)."""
     try:
         data = orjson.loads(path.read_bytes())
     except (OSError, orjson.JSONDecodeError):
         return {}
-    if (
-        not isinstance(data, dict)
-        or data.get("format") != FORMAT
-        or data.get("engine") != engine_version()
-        or not isinstance(data.get("entries"), dict)
-    ):
+    if not isinstance(data, dict) or data.get("format") != FORMAT or data.get("engine") != engine_version():
         return {}
-    return data["entries"]
+    return data
+
+
+def _read(path: Path) -> dict[str, list[Any]]:
+    entries = _read_json(path).get("entries")
+    return entries if isinstance(entries, dict) else {}

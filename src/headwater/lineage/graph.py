@@ -7,8 +7,8 @@ objects on first use. Row edges are stored once per model and reported against e
 from __future__ import annotations
 
 from collections import Counter, deque
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from headwater.dbt.artifacts import Manifest
@@ -20,12 +20,13 @@ if TYPE_CHECKING:
     from headwater.lineage.schemas import SchemaBook
 
 LEAF_TYPES = frozenset({"source", "seed"})
+EXTERNAL_PREFIX = "external."  # the same as `scopes.EXTERNAL_PREFIX` (not imported: that imports sqlglot)
 
 
 @dataclass(frozen=True)
 class LineageStats:
     """Coverage of a manifest. `resolved`: model columns whose every value path ends at a source/seed
-    column or a literal; `unknown`: model columns with at least one UNKNOWN value edge of their own;
+    column, an external relation's column (also counted in `external`) or a literal; `unknown`: model columns with at least one UNKNOWN value edge of their own;
     `unresolved_upstream`: the rest (an ancestor column is unknown). Row edges are counted apart."""
 
     models: int
@@ -38,6 +39,10 @@ class LineageStats:
     row_unknown_reasons: Mapping[str, int] = field(default_factory=dict)
     models_failed: int = 0
     edges: int = 0
+    # Resolved columns with a value path that ends at an EXTERNAL leaf (a relation the SQL reads that dbt
+    # does not declare), and those relations' unique_ids. Included in `resolved`; reported so it is seen.
+    external: int = 0
+    external_relations: tuple[str, ...] = ()
     seconds: float = 0.0
     cache_hits: int = 0
     cache_misses: int = 0
@@ -59,10 +64,24 @@ class LineageStats:
             "row_unknown_reasons": dict(self.row_unknown_reasons),
             "models_failed": self.models_failed,
             "edges": self.edges,
+            "external": self.external,
+            "external_relations": list(self.external_relations),
             "seconds": round(self.seconds, 3),
             "cache_hits": self.cache_hits,
             "cache_misses": self.cache_misses,
         }
+
+
+def _register_externals(manifest: Manifest, results: Mapping[str, RawLineage]) -> None:
+    """Make every `external.*` node an edge names known to `manifest.get()`, with the columns read from it."""
+    found: dict[str, dict[str, None]] = {}
+    for raw in results.values():
+        for e in (*raw.edges, *raw.row_edges):
+            if e.source_node is not None and e.source_node.startswith(EXTERNAL_PREFIX) and e.source_column:
+                found.setdefault(e.source_node, {})[e.source_column] = None
+    for uid, columns in found.items():
+        if uid not in manifest.externals:
+            manifest.add_external(uid, uid[len(EXTERNAL_PREFIX) :], tuple(columns))
 
 
 def reason_category(reason: str) -> str:
@@ -73,15 +92,22 @@ class LineageGraph:
     def __init__(
         self,
         manifest: Manifest,
-        results: Mapping[str, RawLineage],
+        results: Mapping[str, RawLineage] | Callable[[], tuple[Mapping[str, RawLineage], int]],
         book: SchemaBook,
         seconds: float = 0.0,
         cache_hits: int = 0,
         cache_misses: int = 0,
+        known_stats: LineageStats | None = None,
     ) -> None:
+        """`results` in topological order, or a function giving them on first use (a warm run whose
+        statistics are `known_stats`, read from the cache summary, needs no per-model result for `stats()`)."""
         self.manifest = manifest
         self.dialect = manifest.dialect
-        self.raw = results
+        self._raw = results if isinstance(results, Mapping) else None
+        self._load = None if isinstance(results, Mapping) else results
+        if self._raw is not None:
+            _register_externals(manifest, self._raw)
+        self._known_stats = known_stats
         self._book = book
         self.seconds = seconds
         self.cache_hits = cache_hits
@@ -90,6 +116,16 @@ class LineageGraph:
         self._by_target: dict[str, dict[str, tuple[Edge, ...]]] = {}
         self._reverse: dict[ColumnRef, list[tuple[str, RawEdge]]] | None = None
         self._resolved: dict[str, set[str]] | None = None
+
+    @property
+    def raw(self) -> Mapping[str, RawLineage]:
+        """Per-model results in their compact form, in topological order."""
+        if self._raw is None:
+            assert self._load is not None
+            self._raw, analysed = self._load()
+            self.cache_hits, self.cache_misses = len(self._raw) - analysed, analysed
+            _register_externals(self.manifest, self._raw)
+        return self._raw
 
     # -- nodes and columns -------------------------------------------------------------------------
     def node_id(self, name: str) -> str:
@@ -187,33 +223,50 @@ class LineageGraph:
 
     # -- coverage ----------------------------------------------------------------------------------
     def is_resolved(self, ref: ColumnRef) -> bool:
-        """Whether every value path of a model column ends at a source/seed column or a literal.
-        Sources and seeds are resolved by definition."""
+        """Whether every value path of a model column ends at a source/seed/external column or a literal.
+        Sources, seeds and external relations are resolved by definition."""
         if ref.node not in self.raw:
             return self.manifest.get(ref.node) is not None
         if self._resolved is None:
-            self.stats()
+            self._compute_stats()
         assert self._resolved is not None
         return ref.column.lower() in self._resolved.get(ref.node, set())
 
     def stats(self) -> LineageStats:
+        """Coverage of the whole manifest (from the cache summary when nothing changed)."""
+        if self._known_stats is None:
+            self._known_stats = self._compute_stats()
+        return replace(
+            self._known_stats, seconds=self.seconds, cache_hits=self.cache_hits, cache_misses=self.cache_misses
+        )
+
+    def _compute_stats(self) -> LineageStats:
         """One pass over the edges in topological order (a column is resolved when all its parents are)."""
         resolved_cols: dict[str, set[str]]
         leaf_nodes: dict[str, bool] = {}
         reasons: Counter[str] = Counter()
         row_reasons: Counter[str] = Counter()
-        n_models = n_cols = n_resolved = n_unknown = n_edges = failed = n_row_unknown = 0
+        external_cols: dict[str, set[str]] = {}  # per node: columns with a value path to an external leaf
+        relations: set[str] = set()
+        n_models = n_cols = n_resolved = n_unknown = n_edges = failed = n_row_unknown = n_external = 0
         resolved_cols = self._resolved = {}
         for node_id, raw in self.raw.items():  # insertion order is topological
             # `resolved` follows VALUE paths; unknown ROW edges (a join to an unknown table) are counted
             # apart, in `row_unknown`, so resolved + unknown + unresolved_upstream == columns.
             unresolved: set[str] = set()
             unknown: dict[str, set[str]] = {}
+            external: set[str] = set()
             for e in raw.edges:
                 source = e.source_node
                 if e.kind == "unknown":
                     unknown.setdefault(e.target, set()).add(reason_category(e.reason))
                 elif source is not None:
+                    if source.startswith(EXTERNAL_PREFIX):
+                        external.add(e.target)  # a leaf: resolved, and counted apart
+                        relations.add(source)
+                        continue
+                    if e.source_column in external_cols.get(source, ()):
+                        external.add(e.target)
                     upstream = resolved_cols.get(source)
                     if upstream is None:
                         ok = leaf_nodes.get(source)
@@ -226,6 +279,8 @@ class LineageGraph:
                         unresolved.add(e.target)
             ok_cols = set(raw.columns).difference(unresolved, unknown)
             resolved_cols[node_id] = ok_cols
+            if external:
+                external_cols[node_id] = external
             if self.manifest.nodes[node_id].resource_type != "model":
                 continue
             row_unknown = {reason_category(e.reason) for e in raw.row_edges if e.kind == "unknown"}
@@ -235,6 +290,7 @@ class LineageGraph:
             n_edges += len(raw.edges) + len(raw.row_edges) * width
             n_cols += width
             n_resolved += len(ok_cols)
+            n_external += len(ok_cols & external)
             n_unknown += sum(1 for c in raw.columns if c in unknown)
             for column in raw.columns:
                 reasons.update(unknown.get(column, ()))
@@ -253,6 +309,8 @@ class LineageGraph:
             row_unknown_reasons=dict(row_reasons.most_common()),
             models_failed=failed,
             edges=n_edges,
+            external=n_external,
+            external_relations=tuple(sorted(relations)),
             seconds=self.seconds,
             cache_hits=self.cache_hits,
             cache_misses=self.cache_misses,

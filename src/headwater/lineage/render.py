@@ -109,10 +109,14 @@ def render_stats(stats: LineageStats, as_json: bool) -> str:
     lines = [
         f"models:   {stats.models} ({stats.models_failed} not analysable)",
         f"columns:  {stats.columns}",
-        f"resolved: {stats.resolved} ({stats.coverage:.1%}) — every value path ends at a source, seed or literal",
+        f"resolved: {stats.resolved} ({stats.coverage:.1%}) — every value path ends at a source, seed, external"
+        " relation or literal",
         f"unknown:  {stats.unknown} with an UNKNOWN edge of their own; {stats.unresolved_upstream} unknown upstream",
     ]
     lines += [f"  {n:>6}  {reason}" for reason, n in stats.unknown_reasons.items()]
+    if stats.external_relations:
+        lines.append(f"external: {stats.external} resolved columns read a relation dbt does not declare:")
+        lines += [f"          {uid}" for uid in stats.external_relations]
     if stats.row_unknown:
         lines.append(f"row edges unknown for {stats.row_unknown} columns:")
         lines += [f"  {n:>6}  {reason}" for reason, n in stats.row_unknown_reasons.items()]

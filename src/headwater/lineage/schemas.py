@@ -28,35 +28,45 @@ class SchemaBook:
     def __init__(self, artifacts: Artifacts) -> None:
         self.manifest: Manifest = artifacts.manifest
         self.dialect = sqlglot_dialect(self.manifest.dialect)
-        self.declared: dict[str, Columns] = {}  # from catalog, a seed's CSV header, or YAML
+        self.catalog = artifacts.catalog
+        self._root = _project_root(artifacts)
+        # Filled on first use per node (a warm run answered from the cache summary reads none of them).
+        self._declared: dict[str, Columns | None] = {}  # from catalog, a seed's CSV header, or YAML
         self.inferred: dict[str, Columns] = {}  # from this run's lineage
         self.origin: dict[str, str] = {}
-        catalog = artifacts.catalog
-        root = _project_root(artifacts)
-        for node in (*self.manifest.sources.values(), *self.manifest.nodes.values()):
-            cat_cols = catalog.column_types(node.unique_id) if catalog is not None else None
-            header = _seed_header(root, node) if not cat_cols and node.resource_type == "seed" else None
-            if cat_cols:
-                self.declared[node.unique_id] = cat_cols
-                self.origin[node.unique_id] = "catalog"
-            elif header:
-                self.declared[node.unique_id] = header
-                self.origin[node.unique_id] = "csv"
-            elif node.columns:
-                self.declared[node.unique_id] = tuple((c.name, c.data_type or "") for c in node.columns.values())
-                self.origin[node.unique_id] = "yaml"
         self._signatures: dict[str, str] = {}
         self._names: dict[str, tuple[str, ...]] = {}
         self._schema: MappingSchema | None = None
         self._added: set[str] = set()
 
+    def declared(self, node_id: str) -> Columns | None:
+        """Columns from catalog.json, else a seed's CSV header, else YAML; None when none declares them."""
+        if node_id in self._declared:
+            return self._declared[node_id]
+        node = self.manifest.get(node_id)
+        found: Columns | None = None
+        if node is not None:
+            cat_cols = self.catalog.column_types(node_id) if self.catalog is not None else None
+            header = _seed_header(self._root, node) if not cat_cols and node.resource_type == "seed" else None
+            if cat_cols:
+                found, self.origin[node_id] = cat_cols, "catalog"
+            elif header:
+                found, self.origin[node_id] = header, "csv"
+            elif node.columns:
+                found = tuple((c.name, c.data_type or "") for c in node.columns.values())
+                self.origin[node_id] = "yaml"
+        self._declared[node_id] = found
+        return found
+
     def from_catalog(self, node_id: str) -> bool:
+        self.declared(node_id)
         return self.origin.get(node_id) in ("catalog", "csv")
 
     def columns(self, node_id: str) -> Columns | None:
-        if self.from_catalog(node_id):
-            return self.declared[node_id]
-        return self.inferred.get(node_id) or self.declared.get(node_id)
+        declared = self.declared(node_id)
+        if self.origin.get(node_id) in ("catalog", "csv"):
+            return declared
+        return self.inferred.get(node_id) or declared
 
     def column_names(self, node_id: str) -> tuple[str, ...] | None:
         """Lower-cased column names, in order, or None when the node's columns are unknown."""
@@ -82,6 +92,27 @@ class SchemaBook:
             sig = node_key([node_id, relation, *(f"{n}:{t}" for n, t in cols)])
             self._signatures[node_id] = sig
         return sig
+
+    def run_key(self, *extra: str) -> str:
+        """One key over everything the lineage of the whole manifest depends on: every node's SQL, checksum,
+        relation and refs, its YAML columns, seeds' CSV headers and the whole catalog (the per-node keys
+        depend on these alone, inferred columns included, since inference is a function of them). Equal
+        keys mean an identical result. Hashes the catalog's JSON rather than building every node's columns."""
+        import hashlib
+
+        import orjson
+
+        rows = [
+            (
+                n.unique_id, n.resource_type, n.name, n.database, n.schema, n.identifier, n.relation_name,
+                n.materialized, n.language, n.checksum, n.compiled_code, n.depends_on,
+                [(c.name, c.data_type) for c in n.columns.values()],
+                self.declared(n.unique_id) if n.resource_type == "seed" else None,  # a CSV header, maybe
+            )
+            for n in (*self.manifest.sources.values(), *self.manifest.nodes.values())
+        ]
+        catalog = self.catalog.raw_tables() if self.catalog is not None else None
+        return hashlib.blake2b(orjson.dumps([self.dialect, *extra, rows, catalog]), digest_size=16).hexdigest()
 
     def mapping_schema(self, parents: tuple[str, ...]) -> MappingSchema:
         """The shared schema, with every parent's relation added (once)."""

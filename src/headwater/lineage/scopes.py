@@ -19,6 +19,7 @@ from sqlglot.optimizer.scope import Scope
 from headwater.lineage.locate import Locator
 
 EPHEMERAL_PREFIX = "__dbt__cte__"
+EXTERNAL_PREFIX = "external."  # unique_id prefix of relations the SQL reads that dbt does not declare
 PASS, CAST, EXPR, WINDOW, AGG = 0, 1, 2, 3, 4
 KIND_OF_RANK = {CAST: "cast", EXPR: "expression", WINDOW: "window", AGG: "aggregate"}
 

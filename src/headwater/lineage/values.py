@@ -18,6 +18,7 @@ from headwater.lineage.scopes import (
     AGG,
     CAST,
     EXPR,
+    EXTERNAL_PREFIX,
     PASS,
     WINDOW,
     Context,
@@ -244,7 +245,9 @@ def resolve_in_source(ctx: Context, source: Source, name: str, column: exp.Colum
             return [unknown(f"table function: {source.sql(ctx.dialect)[:80]} is not analysed")]
         uid = ctx.table_uid(source)
         if uid is None:
-            return [unknown(f"unknown relation: {_relation(source)} is not a node of the manifest")]
+            # A physical relation dbt does not declare (no source, model or seed): an EXTERNAL leaf node.
+            # Its columns are only those the SQL names through it; none is ever guessed.
+            return [Leaf(external_id(source), name)]
         if has_column(ctx, source, name) is False:
             return [unknown(f"missing column: {name} is not a column of {_relation(source)} (catalog, YAML or lineage)")]
         return [Leaf(uid, name)]
@@ -262,6 +265,11 @@ def resolve_in_source(ctx: Context, source: Source, name: str, column: exp.Colum
 
 def _relation(table: exp.Table) -> str:
     return ".".join(p.name for p in table.parts)
+
+
+def external_id(table: exp.Table) -> str:
+    """`external.<db>.<schema>.<table>` (the parts the SQL writes, lower-cased) for an undeclared relation."""
+    return EXTERNAL_PREFIX + _relation(table).lower()
 
 
 def through_star(ctx: Context, scope: Scope, name: str) -> list[Leaf]:

@@ -14,7 +14,7 @@ ODCS v3 file (path + schema object). Types are compared through `headwater.contr
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from headwater.contracts.check import check_schema
@@ -74,7 +74,7 @@ def schema_violations(
     values, not DDL: it is a data rule (`headwater gate`), not checked by this schema expectation.
     """
     found: list[Violation] = []
-    for change in check_schema(contract, actual):
+    for change in check_schema(replace(contract, allow_widening=allow_widening), actual):
         if isinstance(change, ColumnRemoved):
             found.append(Violation("missing", change.column, change.expected_type, None, change.reason))
         elif isinstance(change, ColumnAdded):
