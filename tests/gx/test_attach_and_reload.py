@@ -159,13 +159,24 @@ def test_reloaded_context_runs_expectations_and_actions(
     assert any(v.startswith("VERDICT dim_customers/") and " email: traced - " in v for v in verdicts), (
         verdicts
     )
+    # Tracing the saved result later, from another process, does not import great_expectations.
+    saved = next(reports.glob("*-validation.json"))
+    script = (
+        "import sys, headwater; r = headwater.trace(sys.argv[1], project_dir=sys.argv[2]);"
+        " print(len(r.failures), 'great_expectations' in sys.modules)"
+    )
+    later = subprocess.run(
+        [sys.executable, "-c", script, str(saved), str(project)], capture_output=True, text=True, timeout=600
+    )
+    assert later.stdout.split() == [str(len(traced["failures"])), "False"], later.stderr[-2000:]
 
 
 def test_headwater_cli_and_lineage_do_not_import_gx() -> None:
     script = (
-        "import sys, headwater, headwater.cli, headwater.lineage, headwater.trace, headwater.contracts;"
+        "import sys, headwater, headwater.cli, headwater.lineage, headwater.trace, headwater.trace.api,"
+        " headwater.contracts, headwater.contracts.gx_suites, headwater.contracts.gate, headwater.report.trace;"
         " headwater.cli._register_commands();"
-        " print('great_expectations' in sys.modules)"
+        " print('great_expectations' in sys.modules or 'headwater.gx' in sys.modules)"
     )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]

@@ -12,7 +12,7 @@ def _cell(value: object) -> str:
 def render_failure(failure: Failure) -> list[str]:
     out = [f"## `{failure.relation}.{failure.column}` — {failure.check}", ""]
     out.append(f"- expectation: `{failure.expectation}`" + (f" (suite `{failure.suite}`)" if failure.suite else ""))
-    out.append(f"- node: `{failure.node}`")
+    out.append(f"- node: `{failure.node}`" if failure.node else f"- node: none matches the batch `{failure.relation}`")
     out.append(f"- verdict: **{failure.verdict.value}**" + (f" — {failure.reason}" if failure.reason else ""))
     out.append("")
     for rank, cause in enumerate(failure.root_causes, start=1):
