@@ -23,6 +23,7 @@ EXPECTATION_TYPES = {
     "freshness": ("expect_column_max_to_be_between", "expect_table_to_be_fresh"),
     "schema": ("expect_table_columns_to_match_set", "expect_table_schema_to_match_contract"),
     "distinct_set": ("expect_column_distinct_values_to_contain_set", "expect_column_distinct_values_to_equal_set"),
+    "most_common_share": ("expect_column_most_common_value_share_to_be_below",),
 }
 
 

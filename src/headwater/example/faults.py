@@ -51,7 +51,7 @@ class GroundTruth:
 @dataclass(frozen=True)
 class ExpectedFailure:
     """The check on a mart that the fault must make fail. `check` is a headwater check name
-    (not_null, unique, between, in_set, freshness, schema, distinct_set)."""
+    (not_null, unique, between, in_set, freshness, schema, distinct_set, most_common_share)."""
 
     model: str
     column: str
@@ -236,6 +236,16 @@ _ALL: tuple[Fault, ...] = (
         "models/staging/stg_payments.sql",
         "try_cast(amount as decimal(12, 2))",
         "try_cast(amount as decimal(5, 2))",
+    ),
+    _code_fault(
+        "country_join_lowercased",
+        "the join to the country seed compares lower(country_code) with upper-case codes: no customer finds its "
+        "country, risk_tier is NULL and fraud_score falls back to its default for most payments",
+        GroundTruth(model_id("int_orders_enriched"), ("country_code",), "join_miss"),
+        ExpectedFailure("mart_fraud_features", "fraud_score", "most_common_share"),
+        "models/intermediate/int_orders_enriched.sql",
+        "on customers.country_code = countries.country_code",
+        "on lower(customers.country_code) = countries.country_code",
     ),
 )
 

@@ -81,9 +81,17 @@ def _build(
         # Nothing changed since the run that wrote the summary: its statistics stand, and the per-model
         # results are read from the cache (or re-analysed, if it was lost) only when edges are asked for.
         hits = sum(1 for n in manifest.nodes.values() if n.resource_type in ANALYSED_TYPES)
+
+        def load() -> tuple[dict[str, RawLineage], int]:
+            results, analysed = _results(manifest, book, cache, workers, always_qualify)
+            if analysed:  # the per-model entries were lost or tampered with: store them again
+                cache.prune(results)
+                cache.save()
+            return results, analysed
+
         graph = LineageGraph(
             manifest,
-            lambda: _results(manifest, book, cache, workers, always_qualify),
+            load,
             book,
             seconds=time.perf_counter() - started,
             cache_hits=hits,

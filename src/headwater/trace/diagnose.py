@@ -18,7 +18,7 @@ from headwater.trace.instrument import ROWS, Classified, classify, relevant_join
 from headwater.trace.local import locally, schema_origin, source_type_change
 from headwater.trace.measures import Outcome, failing_predicate
 from headwater.trace.model import CauseKind, Evidence, Mechanism, RootCause
-from headwater.trace.scope import JoinInfo, Scope
+from headwater.trace.scope import JoinInfo, Scope, key_label
 from headwater.warehouse import ProbeError
 
 __all__ = ["locally", "schema_origin"]
@@ -111,7 +111,8 @@ def join_miss(
     share: float,
 ) -> RootCause:
     driving, joined = join.pairs[0]
-    samples = [f"{driving.name}={value}" for value in classified.join_miss_samples.get(join.index, ())]
+    key = key_label(driving, ctx.dialect)
+    samples = [f"{key}={value}" for value in classified.join_miss_samples.get(join.index, ())]
     sql = classified.sql
     condition = join.on.sql(dialect=ctx.dialect) if join.on is not None else ""
     file, line = ctx.where(node, condition)
@@ -119,7 +120,7 @@ def join_miss(
     where = f"{file}:{line}" if line else file
     summary = (
         f"the {join.side.upper()} JOIN to `{join.alias}` at {where} finds no match for {keys:,} "
-        f"`{driving.name}` values ({rows:,} rows), so `{node.name}.{scope.column}` is {_bad_word(check)} for them"
+        f"`{key}` values ({rows:,} rows), so `{node.name}.{scope.column}` is {_bad_word(check)} for them"
     )
     return RootCause(
         kind=CauseKind.TRANSFORMATION,
@@ -130,7 +131,7 @@ def join_miss(
         expression=condition,
         file=file,
         line=line,
-        evidence=Evidence(outcome.failing, rows, classified.failing, tuple(samples), sql, f"{keys:,} unmatched `{driving.name}` values, {rows:,} rows (e.g. {', '.join(samples)})"),
+        evidence=Evidence(outcome.failing, rows, classified.failing, tuple(samples), sql, f"{keys:,} unmatched `{key}` values, {rows:,} rows (e.g. {', '.join(samples)})"),
         share=share,
         summary=summary,
         join_side=join.side,

@@ -43,7 +43,7 @@ def mcv_share(warehouse: Warehouse, source: exp.Expr, check: McvShare, label: st
     n = int(row.get("hw_n") or 0)
     share = n / total if total else 0.0
     value = row.get(check.column)
-    return Outcome(check, share >= check.max_share, n, total, f"{value!r} holds {share:.1%} of rows", result.probe.sql)
+    return Outcome(check, share >= check.max_share, n, total, f"{value!r} holds {share:.1%} of rows", result.probe.sql, value=value)
 
 
 def drift(warehouse: Warehouse, source: exp.Expr, check: Drift, label: str) -> Outcome:

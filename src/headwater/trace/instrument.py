@@ -66,7 +66,7 @@ def relevant_joins(scope: Scope) -> list[JoinInfo]:
     for join in reversed(scope.joins):
         if join.alias.lower() in tables and join.is_outer and join.pairs:
             relevant.append(join)
-            tables |= {d.table.lower() for d, _ in join.pairs if d.table}
+            tables |= {c.table.lower() for d, _ in join.pairs for c in d.find_all(exp.Column) if c.table}
     return list(reversed(relevant))
 
 

@@ -131,6 +131,8 @@ def fan_out(ctx: Context, node: Node, scope: Scope, check: Unique, outcome: Outc
             continue
         side_is_joined = join.alias.lower() not in own
         keys = [(j if side_is_joined else d) for d, j in join.pairs]
+        if not all(isinstance(k, exp.Column) for k in keys):
+            continue  # a key computed on the driving side (`lower(c.code)`) is no column to group by
         table_alias = join.alias if side_is_joined else scope.driving
         source = join.source if side_is_joined else scope.select.args["from_"].this
         names = [exp.column(k.name, quoted=True) for k in keys]

@@ -47,6 +47,7 @@ class Outcome:
     observed: str = ""
     sql: str = ""
     error: str = ""
+    value: Any = None  # the most common value, for a most-common-value share
 
 
 def col(name: str, table: str = "") -> exp.Column:

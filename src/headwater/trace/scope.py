@@ -16,14 +16,14 @@ from sqlglot.errors import SqlglotError
 
 @dataclass(frozen=True)
 class JoinInfo:
-    """One JOIN of the defining SELECT. `pairs` are (driving side, joined side) columns of its ON equalities."""
+    """One JOIN of the defining SELECT. `pairs` are (driving side, joined side) keys of its ON equalities."""
 
     index: int
     side: str  # left, right, full, inner, cross
     alias: str  # alias (or name) of the joined table
     source: exp.Expr  # the joined table / CTE reference / subquery
     on: exp.Expr | None
-    pairs: tuple[tuple[exp.Column, exp.Column], ...]
+    pairs: tuple[tuple[exp.Expr, exp.Column], ...]  # the driving side may be an expression (`lower(c.code)`)
 
     @property
     def is_outer(self) -> bool:
@@ -173,6 +173,26 @@ def _cte_select(with_: exp.With | None, name: str) -> exp.Select | None:
     return None
 
 
+def _key_pair(left: exp.Expr, right: exp.Expr, alias: str) -> tuple[exp.Expr, exp.Column] | None:
+    """(driving side, joined side) of one ON equality. The joined side is a column of the joined table;
+    the driving side a column, or an expression over driving columns only (`lower(c.code) = k.code`,
+    `cast(o.id as int) = p.id`): such a key misses as a column does, and NULL in means no match."""
+    if isinstance(left, exp.Column) and isinstance(right, exp.Column):
+        return (right, left) if left.table.lower() == alias.lower() else (left, right)
+    for key, other in ((left, right), (right, left)):
+        if not isinstance(key, exp.Column) or key.table.lower() != alias.lower():
+            continue
+        tables = [c.table.lower() for c in other.find_all(exp.Column)]
+        if tables and all(tables) and alias.lower() not in tables and not any(isinstance(n, exp.AggFunc | exp.Window | exp.Subquery) for n in other.walk()):
+            return other, key
+    return None
+
+
+def key_label(key: exp.Expr, dialect: str = "") -> str:
+    """How a join key is named in a sentence: its column name, or the expression's SQL."""
+    return key.name if isinstance(key, exp.Column) else key.sql(dialect=dialect or None)
+
+
 def _join_infos(select: exp.Select) -> tuple[JoinInfo, ...]:
     infos: list[JoinInfo] = []
     for index, join in enumerate(select.args.get("joins") or ()):
@@ -181,13 +201,11 @@ def _join_infos(select: exp.Select) -> tuple[JoinInfo, ...]:
         if join.args.get("kind") and str(join.args["kind"]).lower() == "cross":
             side = "cross"
         on = join.args.get("on")
-        pairs: list[tuple[exp.Column, exp.Column]] = []
+        pairs: list[tuple[exp.Expr, exp.Column]] = []
         for eq in (on.find_all(exp.EQ) if on is not None else ()):
-            left, right = eq.this, eq.expression
-            if isinstance(left, exp.Column) and isinstance(right, exp.Column):
-                if left.table.lower() == alias.lower():
-                    left, right = right, left
-                pairs.append((left, right))
+            pair = _key_pair(eq.this, eq.expression, alias)
+            if pair is not None:
+                pairs.append(pair)
         using = join.args.get("using") or []
         driving = select.args["from_"].this.alias_or_name if select.args.get("from_") else ""
         for ident in using:

@@ -11,7 +11,7 @@ from collections import defaultdict
 
 from headwater.dbt import Node
 from headwater.lineage import ColumnRef, Edge, EdgeKind
-from headwater.trace import diagnose
+from headwater.trace import collapse, diagnose
 from headwater.trace.checks import (
     Check,
     Drift,
@@ -247,6 +247,11 @@ def table_walk(ctx: Context, node: Node, check: Check, outcome: Outcome, share: 
         return [diagnose.unknown(ctx, node, check, outcome, errors[0], share)]
     if not any_parent_checked and unknown:
         return [diagnose.unknown(ctx, node, check, outcome, unknown[0].reason, share)]
+    if isinstance(check, McvShare):
+        # A default-value collapse: the dominant value may be an expression's fallback for NULL inputs
+        fallback = collapse.trace_fallback(ctx, node, check, outcome, share, depth, walk)
+        if fallback:
+            return fallback
     return diagnose.locally(ctx, node, check, outcome, share, walk)
 
 
