@@ -13,8 +13,9 @@ from headwater.contracts.dbt_contracts import contracts_from_manifest
 from headwater.contracts.gate import GateOptions, exit_code, run_gate
 from headwater.contracts.impact import Impact
 from headwater.dbt import load_artifacts
+from tests.conftest import CORPORA
 
-CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpora" / "jaffle_shop_expand"
+CORPUS = CORPORA / "jaffle_shop_expand"
 pytestmark = pytest.mark.skipif(not (CORPUS / "manifest.json").exists(), reason="no shared corpora")
 
 

@@ -8,8 +8,8 @@ import pytest
 
 from headwater.dbt import TableGraph, load_artifacts
 from headwater.errors import ArtifactError, ConfigError
+from tests.conftest import CORPORA
 
-CORPORA = Path(__file__).resolve().parents[3] / "shared" / "corpora"
 DUCK = CORPORA / "colibri_duckdb"
 pytestmark = pytest.mark.skipif(not DUCK.exists(), reason="no shared corpora")
 

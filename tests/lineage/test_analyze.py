@@ -7,6 +7,7 @@ from pathlib import Path
 from headwater.dbt import load_artifacts
 from headwater.lineage import build_lineage
 from headwater.lineage.schemas import sqlglot_dialect
+from tests.conftest import CORPORA
 from tests.lineage.golden import Case, render, run_case
 
 
@@ -39,7 +40,7 @@ def test_unknown_adapter_uses_generic_sql() -> None:
 
 
 def test_snapshot_gets_dbt_columns(tmp_path: Path) -> None:
-    corpus = Path(__file__).resolve().parents[3] / "shared" / "corpora" / "colibri_duckdb"
+    corpus = CORPORA / "colibri_duckdb"
     graph = build_lineage(load_artifacts(target_path=corpus), cache_dir=tmp_path)
     columns = graph.columns_of("snapshot.jaffle_shop.orders_snapshot")
     assert {"order_id", "dbt_valid_from", "dbt_valid_to"} <= set(columns)

@@ -11,8 +11,9 @@ from headwater.cli import _register_commands, app
 from headwater.dbt import load_artifacts
 from headwater.lineage import ColumnRef, EdgeKind, build_lineage
 from headwater.lineage.cache import FILE_NAME, SUMMARY_NAME
+from tests.conftest import CORPORA
 
-CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpora" / "colibri_duckdb"
+CORPUS = CORPORA / "colibri_duckdb"
 pytestmark = pytest.mark.skipif(not CORPUS.exists(), reason="no shared corpora")
 
 

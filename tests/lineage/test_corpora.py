@@ -8,8 +8,8 @@ import pytest
 
 from headwater.dbt import load_artifacts
 from headwater.lineage import ColumnRef, EdgeKind, build_lineage
+from tests.conftest import CORPORA
 
-CORPORA = Path(__file__).resolve().parents[3] / "shared" / "corpora"
 NAMES = sorted(p.name for p in CORPORA.glob("*") if (p / "manifest.json").exists())
 # colibri_* deliberately join a hard-coded table that is no node of the manifest (`customers_hardcoded`):
 # it becomes an EXTERNAL leaf (counted as resolved, and reported apart in `external`).

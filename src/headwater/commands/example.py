@@ -41,40 +41,36 @@ def list_faults() -> None:
         )
 
 
-@example_app.command("inject")
-def inject(
-    fault_id: Annotated[str, typer.Argument(help="A fault id from `headwater example faults`.")],
-    project_dir: ProjectDir = Path("dbt_project_example"),
-    rebuild: Annotated[bool, typer.Option(help="Rebuild models and artifacts after injecting.")] = True,
-) -> None:
-    """Inject one fault into the built example (reversible with `revert`)."""
+FaultId = Annotated[str, typer.Argument(help="A fault id from `headwater example faults`.")]
+Rebuild = Annotated[bool, typer.Option(help="Rebuild models and artifacts afterwards (dbt run + docs generate).")]
+
+
+def _change(fault_id: str, project_dir: Path, rebuild: bool, revert: bool) -> None:
     from headwater.example.build import rebuild_models
     from headwater.example.faults import get_fault
 
     fault = get_fault(fault_id)
-    fault.apply(project_dir)
-    typer.echo(f"injected {fault.id}: {fault.description}")
+    if revert:
+        fault.revert(project_dir)
+        typer.echo(f"reverted {fault.id}")
+    else:
+        fault.apply(project_dir)
+        typer.echo(f"injected {fault.id}: {fault.description}")
     if rebuild:
         rebuild_models(project_dir)
         typer.echo("rebuilt models and artifacts")
+
+
+@example_app.command("inject")
+def inject(fault_id: FaultId, project_dir: ProjectDir = Path("dbt_project_example"), rebuild: Rebuild = True) -> None:
+    """Inject one fault into the built example (reversible with `revert`)."""
+    _change(fault_id, project_dir, rebuild, revert=False)
 
 
 @example_app.command("revert")
-def revert(
-    fault_id: Annotated[str, typer.Argument(help="The fault to revert.")],
-    project_dir: ProjectDir = Path("dbt_project_example"),
-    rebuild: Annotated[bool, typer.Option(help="Rebuild models and artifacts after reverting.")] = True,
-) -> None:
+def revert(fault_id: FaultId, project_dir: ProjectDir = Path("dbt_project_example"), rebuild: Rebuild = True) -> None:
     """Undo a fault injected with `inject`."""
-    from headwater.example.build import rebuild_models
-    from headwater.example.faults import get_fault
-
-    fault = get_fault(fault_id)
-    fault.revert(project_dir)
-    typer.echo(f"reverted {fault.id}")
-    if rebuild:
-        rebuild_models(project_dir)
-        typer.echo("rebuilt models and artifacts")
+    _change(fault_id, project_dir, rebuild, revert=True)
 
 
 def register(app: typer.Typer) -> None:
