@@ -11,7 +11,7 @@ from graphlib import CycleError, TopologicalSorter
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from headwater.dbt.artifacts import Manifest, Node
+from headwater.dbt.artifacts import Manifest, Node, raw_nodes
 from headwater.dbt.loader import Artifacts
 from headwater.errors import ConfigError
 from headwater.lineage.cache import FORMAT, LineageCache, node_key
@@ -42,9 +42,13 @@ def gc_frozen() -> Iterator[None]:
     between collections and made parsing + scoping ~1.6x slower (memory locality), see bench/lineage.
     """
     gc.freeze()
+    enabled = gc.isenabled()
+    gc.disable()
     try:
         yield
     finally:
+        if enabled:
+            gc.enable()
         gc.unfreeze()
 
 
@@ -80,7 +84,15 @@ def _build(
     if stats is not None:
         # Nothing changed since the run that wrote the summary: its statistics stand, and the per-model
         # results are read from the cache (or re-analysed, if it was lost) only when edges are asked for.
-        hits = sum(1 for n in manifest.nodes.values() if n.resource_type in ANALYSED_TYPES)
+        raw = raw_nodes(manifest.nodes)
+        hits = sum(
+            1
+            for rtype in (
+                (d.get("resource_type") for d in raw.values()) if raw is not None
+                else (n.resource_type for n in manifest.nodes.values())
+            )
+            if rtype in ANALYSED_TYPES
+        )
 
         def load() -> tuple[dict[str, RawLineage], int]:
             results, analysed = _results(manifest, book, cache, workers, always_qualify)
@@ -182,7 +194,9 @@ class _Analyser:
     """Holds what every model's analysis shares: the schema, relation and ephemeral-name indexes."""
 
     def analyse_id(self, node_id: str, fallback: tuple[str, ...]) -> RawLineage:
-        return self.analyse(self.manifest.nodes[node_id], fallback)
+        result = self.analyse(self.manifest.nodes[node_id], fallback)
+        gc.collect(0)
+        return result
 
     def __init__(self, manifest: Manifest, book: SchemaBook, fast: bool = True) -> None:
         self.fast = fast

@@ -38,7 +38,7 @@ class Locator:
         return found
 
     def _locate(self, node: exp.Expr) -> tuple[str, int | None, bool]:
-        lines = [m["line"] for ident in node.find_all(exp.Identifier) if (m := ident._meta) and "line" in m]
+        lines = _identifier_lines(node)
         if not lines:
             return _cheap_sql(node) or node.sql(self.dialect), None, True
         first, last = min(lines), max(lines)
@@ -67,6 +67,26 @@ class Locator:
             return candidates[0]
         occurrence = sum(1 for line in self.lines[: compiled_line - 1] if line.strip() == text)
         return candidates[min(occurrence, len(candidates) - 1)]
+
+
+def _identifier_lines(node: exp.Expr) -> list[int]:
+    """The lines of every identifier under `node`: `find_all(exp.Identifier)`, walked over `args` directly
+    (3x faster; one call per edge expression makes it a visible share of a cold run)."""
+    lines: list[int] = []
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, exp.Identifier):
+            meta = current._meta
+            if meta and "line" in meta:
+                lines.append(meta["line"])
+            continue
+        for value in current.args.values():
+            if isinstance(value, exp.Expr):
+                stack.append(value)
+            elif isinstance(value, list):
+                stack.extend(v for v in value if isinstance(v, exp.Expr))
+    return lines
 
 
 def _cheap_sql(node: exp.Expr) -> str:

@@ -92,8 +92,10 @@ def _using_edges(ctx: Context, scope: Scope, join: exp.Join, using: list[exp.Exp
 
 
 def _condition_edges(ctx: Context, scope: Scope, condition: exp.Expr, kind: str, side: str) -> Iterator[RawEdge]:
-    text, line, compiled = ctx.locator.locate(condition)
     parts = parts_of(condition)
+    if not parts.columns and not parts.subqueries:
+        return  # `having count(*) > 0`: no column decides it, and its text is never needed
+    text, line, compiled = ctx.locator.locate(condition)
     for column in parts.columns:
         yield from _edges_from_leaves(resolve_column(ctx, scope, column), kind, side, text, line, compiled)
     for sub in parts.subqueries:

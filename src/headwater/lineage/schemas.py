@@ -8,10 +8,11 @@ run served entirely from the cache never imports sqlglot.
 from __future__ import annotations
 
 import csv
+from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from headwater.dbt.artifacts import Manifest, Node
+from headwater.dbt.artifacts import Manifest, Node, raw_nodes
 from headwater.dbt.loader import Artifacts
 from headwater.lineage.cache import node_key
 
@@ -102,17 +103,37 @@ class SchemaBook:
 
         import orjson
 
-        rows = [
-            (
-                n.unique_id, n.resource_type, n.name, n.database, n.schema, n.identifier, n.relation_name,
-                n.materialized, n.language, n.checksum, n.compiled_code, n.depends_on,
-                [(c.name, c.data_type) for c in n.columns.values()],
-                self.declared(n.unique_id) if n.resource_type == "seed" else None,  # a CSV header, maybe
+        rows: list[object] = []
+        for table in (self.manifest.sources, self.manifest.nodes):
+            raw = raw_nodes(table)
+            if raw is not None:  # nodes not built yet: hash their raw dicts instead of building them
+                rows.extend(self._raw_row(uid, data) for uid, data in raw.items())
+                continue
+            rows.extend(
+                (
+                    n.unique_id, n.resource_type, n.name, n.database, n.schema, n.identifier, n.relation_name,
+                    n.materialized, n.language, n.checksum, n.compiled_code, n.depends_on,
+                    [(c.name, c.data_type) for c in n.columns.values()],
+                    self.declared(n.unique_id) if n.resource_type == "seed" else None,  # a CSV header, maybe
+                )
+                for n in table.values()
             )
-            for n in (*self.manifest.sources.values(), *self.manifest.nodes.values())
-        ]
         catalog = self.catalog.raw_tables() if self.catalog is not None else None
         return hashlib.blake2b(orjson.dumps([self.dialect, *extra, rows, catalog]), digest_size=16).hexdigest()
+
+    def _raw_row(self, uid: str, data: Mapping[str, Any]) -> tuple[object, ...]:
+        """A built node's row, read from its raw manifest dict as `artifacts._node` reads it (same key)."""
+        rtype = data.get("resource_type", "")
+        checksum = data.get("checksum") or {}
+        return (
+            uid, rtype, data.get("name", ""), data.get("database"), data.get("schema"),
+            data.get("identifier") or data.get("alias"), data.get("relation_name"),
+            (data.get("config") or {}).get("materialized"), data.get("language") or "sql",
+            checksum.get("checksum", "") if isinstance(checksum, dict) else str(checksum),
+            data.get("compiled_code", data.get("compiled_sql")), (data.get("depends_on") or {}).get("nodes") or (),
+            [(c.get("name") or name, c.get("data_type")) for name, c in (data.get("columns") or {}).items()],
+            self.declared(uid) if rtype == "seed" else None,  # a CSV header, maybe
+        )
 
     def mapping_schema(self, parents: tuple[str, ...]) -> MappingSchema:
         """The shared schema, with every parent's relation added (once)."""
@@ -166,8 +187,10 @@ def _seed_header(root: Path | None, node: Node) -> Columns | None:
 
 def sqlglot_dialect(name: str) -> str:
     """The dialect itself when sqlglot knows it, else "" (sqlglot's generic SQL)."""
-    from sqlglot.dialects.dialect import Dialect
+    from sqlglot.dialects.dialect import Dialect, Dialects
 
+    if name in Dialects._value2member_map_:
+        return name  # a built-in dialect: known without importing its module (a warm run never needs it)
     try:
         Dialect.get_or_raise(name)
     except ValueError:
