@@ -63,8 +63,13 @@ warm <= 1.2x the JSON load):
   and file line. sqlglot's `qualify()`, which costs about as much as parsing, runs only for models the
   fast pass hands over (none in these corpora; both passes agree on every shared corpus, see
   tests/lineage/test_corpora.py). This per-column pass, in Python, is what keeps cold above 2x the floor.
-- The cyclic GC is kept off the loaded manifest (`gc.freeze`) with the default thresholds: an earlier
-  raised first threshold (50,000) let dead syntax trees pile up and made parse + scope ~1.5x slower.
+- Garbage collection: the loaded manifest goes straight to the oldest generation (`gc.freeze()` +
+  `unfreeze()` after the JSON load, so no collection scans it young), and during the analysis automatic
+  collection is paused: each model's syntax tree (cyclic through parent links) is freed by one young
+  collection right after its analysis, while it is all young and all dead. Left to the automatic
+  collector, trees still in use were promoted and rescanned in older generations (~25% of a cold run on
+  10,000 models). A raised first threshold alone (50,000) made parse + scope ~1.5x slower (dead trees
+  piling up).
 - *colibri ÷ floor* bounds any speed-up over dbt-colibri 0.3.7 for a tool that parses every model with
   sqlglot. Where it is below 10, ">= 10x faster than colibri" cannot be met by any such tool; headwater's
   own ratio is in the column before.
@@ -73,7 +78,9 @@ warm <= 1.2x the JSON load):
 - Warm runs: the cache stores, next to the per-model entries, a summary keyed by one hash over every
   node's inputs (SQL, checksum, relation, refs, YAML columns, seed headers and the whole catalog JSON).
   When it matches, `--stats` is answered from it: no per-model entry is read or decoded and no edge is
-  walked. What remains over the JSON load is building the manifest's node data classes and that hash.
+  walked. The manifest's nodes are built from their raw dicts only when first used (`lineage` loads
+  without tests), and the hash is taken over the raw dicts, so a warm run builds no node at all; it can
+  come out below *JSON load*, whose young collections scan the fresh JSON objects.
 """
 
 

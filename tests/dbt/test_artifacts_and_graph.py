@@ -113,3 +113,28 @@ def test_cycle_is_reported_as_a_path(tmp_path: Path) -> None:
     g = TableGraph(load_artifacts(target_path=_write(tmp_path, mutate)).manifest)
     with pytest.raises(ConfigError, match=r"Found a cycle: .* --> "):
         g.topological_order()
+
+
+@pytest.mark.parametrize("corpus", ["colibri_duckdb", "jaffle_shop_expand"])
+def test_lazy_nodes_match_eager_nodes(corpus: str) -> None:
+    """Without tests, nodes are built on first access from their raw dicts: the same nodes (tests aside),
+    the same lookups, and the same lineage run key (hashed from the raw dicts) as eagerly built ones."""
+    from dataclasses import replace
+
+    from headwater.lineage.schemas import SchemaBook
+
+    folder = CORPORA / corpus
+    lazy = load_artifacts(target_path=folder, include_tests=False)
+    eager = load_artifacts(target_path=folder, include_tests=True)
+    assert SchemaBook(lazy).run_key("k") == SchemaBook(eager).run_key("k")  # before any node is built
+    lm, em = lazy.manifest, eager.manifest
+    assert list(lm.nodes) == list(em.nodes) and list(lm.sources) == list(em.sources)
+    assert len(lm.nodes) == len(em.nodes) and "no.such.node" not in lm.nodes and lm.nodes.get("x") is None
+    for table, other in ((lm.nodes, em.nodes), (lm.sources, em.sources)):
+        for uid, node in other.items():
+            bare = {name: replace(col, tests=()) for name, col in node.columns.items()}
+            assert table[uid] == replace(node, columns=bare)
+    some = next(iter(em.models()))
+    assert lm.find_node(some.name).unique_id == some.unique_id and lm[some.unique_id].name == some.name
+    if some.relation_key is not None:
+        assert lm.node_by_relation(some.database, some.schema, some.identifier or "") is lm[some.unique_id]

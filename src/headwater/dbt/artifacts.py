@@ -275,7 +275,7 @@ class Manifest:
 class LazyNodes(Mapping[str, Node]):
     """Read-only mapping of unique_id -> Node that builds each Node from its raw manifest dict on first access.
 
-    Building 10,000 frozen nodes costs about a third of loading the JSON; a warm lineage run needs none
+    Building 10,000 frozen nodes costs about a quarter of loading the JSON; a warm lineage run needs none
     of them (it hashes the raw dicts, see `raw_nodes`). It behaves as the dict it stands for otherwise.
     """
 

@@ -291,9 +291,12 @@ class LineageGraph:
             n_cols += width
             n_resolved += len(ok_cols)
             n_external += len(ok_cols & external)
-            n_unknown += sum(1 for c in raw.columns if c in unknown)
-            for column in raw.columns:
-                reasons.update(unknown.get(column, ()))
+            if unknown:  # most models have none: skip the per-column pass (Counter.update is slow)
+                n_unknown += sum(1 for c in raw.columns if c in unknown)
+                for column in raw.columns:
+                    found = unknown.get(column)
+                    if found:
+                        reasons.update(found)
             if row_unknown:
                 n_row_unknown += width
                 for reason in row_unknown:

@@ -10,6 +10,8 @@ with a given text is the k-th raw line with that text (two CTEs that both `group
 
 from __future__ import annotations
 
+from bisect import bisect_left
+
 from sqlglot import exp
 
 MAX_LINES = 6
@@ -24,6 +26,7 @@ class Locator:
         for number, line in enumerate(raw.splitlines(), start=1):
             self._raw_index.setdefault(line.strip(), []).append(number)
         self._memo: dict[int, tuple[str, int | None, bool]] = {}
+        self._compiled_index: dict[str, list[int]] | None = None
 
     def locate(self, node: exp.Expr | str) -> tuple[str, int | None, bool]:
         """(text, line, compiled): line is 1-based in the raw file, or in the compiled SQL if `compiled`.
@@ -65,7 +68,11 @@ class Locator:
             return None
         if len(candidates) == 1:
             return candidates[0]
-        occurrence = sum(1 for line in self.lines[: compiled_line - 1] if line.strip() == text)
+        if self._compiled_index is None:  # built once, on the first text that the raw file repeats
+            self._compiled_index = {}
+            for number, line in enumerate(self.lines, start=1):
+                self._compiled_index.setdefault(line.strip(), []).append(number)
+        occurrence = bisect_left(self._compiled_index[text], compiled_line)  # earlier lines with this text
         return candidates[min(occurrence, len(candidates) - 1)]
 
 
