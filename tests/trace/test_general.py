@@ -61,3 +61,25 @@ def test_orphans_are_followed_to_the_source(faulted_example: Callable[[str], Pat
     assert failure.verdict == Verdict.TRACED and failure.top is not None
     assert (failure.top.node, failure.top.column) == ("source.headwater_example.shop.orders", "customer_id")
     assert failure.top.evidence.failing_here == failure.top.evidence.failing_downstream
+
+
+def test_a_join_miss_names_the_line_of_its_own_join_when_the_condition_text_repeats(built_example: Path) -> None:
+    model = built_example / "models" / "intermediate" / "int_orders_enriched.sql"
+    # An earlier CTE with the very same ON text: the cause must point at the join that misses, not the first match.
+    earlier_cte = (
+        "\n),\n\nknown_countries as (\n\n    select customers.customer_id\n    from customers\n"
+        "    inner join countries\n        on customers.country_code = countries.country_code\n\n)\n\nselect\n"
+    )
+    sql = model.read_text().replace("\n)\n\nselect\n", earlier_cte, 1)
+    model.write_text(sql)
+    condition = "on customers.country_code = countries.country_code"
+    lines = [n for n, line in enumerate(sql.splitlines(), start=1) if condition in line]
+    assert len(lines) == 2
+    with duckdb.connect(str(database_path(built_example))) as con:
+        con.execute("UPDATE raw.customers SET country_code = 'XX' WHERE customer_id % 11 = 0")
+    rebuild_models(built_example)
+
+    (failure,) = trace(node="fct_orders", column="customer_region", check="not_null", project_dir=built_example).failures
+    assert failure.top is not None
+    assert (failure.top.node, failure.top.mechanism.value) == ("model.headwater_example.int_orders_enriched", "join_miss")
+    assert failure.top.line == lines[1]

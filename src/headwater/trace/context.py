@@ -13,6 +13,7 @@ from sqlglot.errors import SqlglotError
 
 from headwater.dbt import Artifacts, Node
 from headwater.lineage import LineageGraph
+from headwater.lineage.locate import Locator
 from headwater.trace.measures import Outcome
 from headwater.trace.model import PathStep
 from headwater.warehouse import Warehouse
@@ -106,6 +107,16 @@ class Context:
                 return candidate
         ids = [c for c in columns if c.endswith("_id")]
         return ids[0] if ids else None
+
+    def where_expression(self, node: Node, expression: exp.Expr | None, text: str) -> tuple[str, int | None]:
+        """file and line of a node of the model's parsed compiled SQL: its token positions, mapped to the raw
+        file the way lineage maps its edges (so two identical join conditions get their own lines); the text
+        search of `where` when the raw line cannot be told."""
+        if expression is not None and node.compiled_code and node.raw_code:
+            _, line, compiled = Locator(node.compiled_code, node.raw_code, self.dialect).locate(expression)
+            if line is not None and not compiled:
+                return node.original_file_path, line
+        return self.where(node, text)
 
     def where(self, node: Node, text: str) -> tuple[str, int | None]:
         """file and 1-based line of `text` (first line, whitespace-insensitive) in the node's raw SQL."""

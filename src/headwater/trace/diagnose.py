@@ -115,7 +115,7 @@ def join_miss(
     samples = [f"{key}={value}" for value in classified.join_miss_samples.get(join.index, ())]
     sql = classified.sql
     condition = join.on.sql(dialect=ctx.dialect) if join.on is not None else ""
-    file, line = ctx.where(node, condition)
+    file, line = ctx.where_expression(node, join.on, condition)
     keys = classified.join_miss_keys.get(join.index, 0)
     where = f"{file}:{line}" if line else file
     summary = (
