@@ -81,8 +81,9 @@ def main() -> None:
     fraud, events, orders, customers = (
         batch(t) for t in ("mart_fraud_features", "fct_events_daily", "fct_orders", "dim_customers")
     )
-    counts = {t: b.validate(gx.expectations.ExpectTableRowCountToBeBetween(min_value=0)).result["observed_value"]
-              for t, b in (("mart_fraud_features", fraud), ("fct_events_daily", events), ("fct_orders", orders))}  # fmt: skip
+    row_count = gx.expectations.ExpectTableRowCountToBeBetween(min_value=0)
+    marts = (("mart_fraud_features", fraud), ("fct_events_daily", events), ("fct_orders", orders))
+    counts = {t: b.validate(row_count).result["observed_value"] for t, b in marts}
     rows.append(
         (
             "  rows: mart_fraud_features / fct_events_daily / fct_orders",
@@ -105,7 +106,8 @@ def main() -> None:
         ("ExpectTableToBeFresh fct_orders.ordered_at", orders,
          hg.ExpectTableToBeFresh(column="ordered_at", max_lag="1d", reference_time="2026-01-31T00:00:00")),
         ("ExpectTableSchemaToMatchContract dim_customers (information_schema)", customers,
-         hg.ExpectTableSchemaToMatchContract(dbt_manifest=str(project / "target" / "manifest.json"), dbt_model="dim_customers")),
+         hg.ExpectTableSchemaToMatchContract(dbt_manifest=str(project / "target" / "manifest.json"),
+                                             dbt_model="dim_customers")),
     ]  # fmt: skip
     for label, target, expectation in cases:
         result = timed(label, rows, lambda t=target, e=expectation: t.validate(e))

@@ -45,7 +45,8 @@ installed in its own venv `bench/.venv-colibri`, git-ignored).
 {context}
 
 Times are **CPU seconds** (user + system), best of the runs: the machine was shared with other sessions,
-which stretches wall times and makes them vary from run to run; CPU time is what each program costs. Wall times are given where they are the point (several processes).
+which stretches wall times and makes them vary from run to run; CPU time is what each program costs.
+Wall times are given where they are the point (several processes).
 - *JSON load*, *floor*, *cold*, *warm*: inside a fresh process (`bench/lineage/measure.py`), after start-up
   and imports, one analysis process. *cold*: empty cache; *warm*: again, with the cache of the cold run.
 - *process* columns: the whole command, start-up included (`headwater lineage --stats --format json

@@ -23,8 +23,9 @@ def _node(uid: str, name: str, schema: str, sql: str, deps: list[str], cols: lis
     return {
         "unique_id": uid, "resource_type": kind, "name": name, "package_name": "bench", "database": DB,
         "schema": schema, "alias": name, "identifier": name, "relation_name": _rel(schema, name),
-        "original_file_path": f"models/{schema}/{name}.sql", "path": f"{schema}/{name}.sql", "fqn": ["bench", schema, name],
-        "checksum": {"name": "sha256", "checksum": str(abs(hash(sql)))}, "config": {"materialized": "table", "tags": []},
+        "original_file_path": f"models/{schema}/{name}.sql", "path": f"{schema}/{name}.sql",
+        "fqn": ["bench", schema, name], "checksum": {"name": "sha256", "checksum": str(abs(hash(sql)))},
+        "config": {"materialized": "table", "tags": []},
         "raw_code": sql, "compiled_code": sql, "language": "sql", "depends_on": {"nodes": deps, "macros": []},
         "columns": {}, "tags": [],
     }
@@ -56,11 +57,13 @@ def generate(n_models: int, seed: int = 7) -> tuple[dict, dict]:  # type: ignore
             src = f"source.bench.raw.t{i % n_src}"
             s_cols = columns[src]
             renames = ",\n        ".join(
-                f"cast({c} as varchar) as {c}_txt" if k % 3 == 0 else f"{c} as {c}_{k}" for k, c in enumerate(s_cols[5:])
+                f"cast({c} as varchar) as {c}_txt" if k % 3 == 0 else f"{c} as {c}_{k}"
+                for k, c in enumerate(s_cols[5:])
             )
             sql = (
                 f"with source as (\n    select * from {_rel('raw', f't{i % n_src}')}\n),\n\nrenamed as (\n    select\n"
-                f"        id as {name}_id,\n        fk,\n        amount / 100.0 as amount,\n        status,\n        created_at,\n"
+                f"        id as {name}_id,\n        fk,\n        amount / 100.0 as amount,\n"
+                "        status,\n        created_at,\n"
                 f"        {renames}\n    from source\n    where status <> 'deleted'\n)\n\nselect * from renamed"
             )
             deps, out_cols = [src], [f"{name}_id", "fk", "amount", "status", "created_at"]
@@ -83,7 +86,8 @@ def generate(n_models: int, seed: int = 7) -> tuple[dict, dict]:  # type: ignore
                 sql = (
                     f"with a as (\n    select * from {nodes[a]['relation_name']}\n),\n"
                     f"b as (\n    select * from {nodes[b]['relation_name']}\n),\n"
-                    f"joined as (\n    select\n        a.*,\n        {picks},\n        coalesce(a.amount, 0) + coalesce(b.amount, 0) as total\n"
+                    f"joined as (\n    select\n        a.*,\n        {picks},\n"
+                    "        coalesce(a.amount, 0) + coalesce(b.amount, 0) as total\n"
                     f"    from a\n    left join b on a.fk = b.{b_id}\n)\n\nselect * from joined"
                 )
                 out_cols = list(dict.fromkeys([*columns[a], *(extra or ["b_amount"]), "total"]))
@@ -93,7 +97,8 @@ def generate(n_models: int, seed: int = 7) -> tuple[dict, dict]:  # type: ignore
                     "agg as (\n    select\n        fk,\n        count(*) as n,\n        sum(amount) as amount_sum,\n"
                     "        max(status) as last_status\n    from base\n    group by fk\n    having count(*) > 0\n)\n\n"
                     "select\n    fk,\n    n,\n    amount_sum,\n    last_status,\n"
-                    "    row_number() over (partition by last_status order by amount_sum desc) as rank_in_status\nfrom agg"
+                    "    row_number() over (partition by last_status order by amount_sum desc) as rank_in_status\n"
+                    "from agg"
                 )
                 out_cols = ["fk", "n", "amount_sum", "last_status", "rank_in_status"]
             deps = sorted({a, b}) if "b." in sql or "union" in sql else [a]
@@ -104,11 +109,21 @@ def generate(n_models: int, seed: int = 7) -> tuple[dict, dict]:  # type: ignore
     for uid, cols in columns.items():
         catalog[uid] = {
             "unique_id": uid,
-            "metadata": {"type": "BASE TABLE", "database": DB, "schema": uid.split(".")[2] if uid.startswith("source") else nodes[uid]["schema"], "name": uid.rsplit(".", 1)[1]},
+            "metadata": {
+                "type": "BASE TABLE",
+                "database": DB,
+                "schema": uid.split(".")[2] if uid.startswith("source") else nodes[uid]["schema"],
+                "name": uid.rsplit(".", 1)[1],
+            },
             "columns": {c: {"name": c, "type": "VARCHAR", "index": k + 1} for k, c in enumerate(cols)},
         }
     manifest = {
-        "metadata": {"dbt_schema_version": "https://schemas.getdbt.com/dbt/manifest/v12.json", "dbt_version": "1.11.0", "adapter_type": "duckdb", "project_name": "bench"},
+        "metadata": {
+            "dbt_schema_version": "https://schemas.getdbt.com/dbt/manifest/v12.json",
+            "dbt_version": "1.11.0",
+            "adapter_type": "duckdb",
+            "project_name": "bench",
+        },
         "nodes": nodes, "sources": sources, "exposures": {}, "macros": {}, "docs": {}, "metrics": {}, "groups": {},
         "selectors": {}, "disabled": {}, "parent_map": {}, "child_map": {}, "group_map": {}, "saved_queries": {},
         "semantic_models": {}, "unit_tests": {},

@@ -4,7 +4,8 @@ For every fault in `headwater.example.faults.FAULTS`: build the example at `--ro
 table), inject the fault, rebuild, trace the expectation the fault makes fail, and compare the top root
 cause with the ground truth. In the same run it times the *minimal scans*: the one aggregate query per
 relation on the traced path plus the query that shows the mechanism (the top cause's evidence SQL), which a
-person walking the lineage by hand would need, each run once after one warm-up pass; and reports the trace's wall time and query count against it.
+person walking the lineage by hand would need, each run once after one warm-up pass; and reports the trace's
+wall time and query count against it.
 
     python bench/trace/accuracy.py --rows 40000                 # accuracy table (about 5 min)
     python bench/trace/accuracy.py --rows 10000000 --faults ...  # the 10M-row timing
@@ -56,7 +57,8 @@ def measure(project: Path, fault_id: str) -> dict[str, Any]:
     top = failure.top
     # The minimal scans: the check once on each relation of the traced path, plus the one query that shows
     # the mechanism (the top cause's evidence), as a person walking the lineage by hand would run them.
-    needed = [s.sql for s in failure.path if s.sql and s.failed is not None] + ([top.evidence.sql] if top and top.evidence.sql else [])
+    needed = [s.sql for s in failure.path if s.sql and s.failed is not None]
+    needed += [top.evidence.sql] if top and top.evidence.sql else []
     path_sql = list(dict.fromkeys(needed))
     walls: list[float] = []
     floors: list[float] = []
@@ -106,13 +108,15 @@ def run(rows: int, workdir: Path, only: list[str]) -> list[dict[str, Any]]:
 
 def table(rows: list[dict[str, Any]]) -> str:
     lines = [
-        "| fault | expected (node.column mechanism) | got | ok | trace s | queries | warehouse s | minimal scans | minimal s | trace / minimal |",
+        "| fault | expected (node.column mechanism) | got | ok | trace s | queries | warehouse s | minimal scans "
+        "| minimal s | trace / minimal |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         ratio = r["seconds"] / r["minimal_seconds"] if r["minimal_seconds"] else float("nan")
         lines.append(
-            f"| {r['fault']} | {r['expected']} | {r['got']} | {'✓' if r['ok'] else '✗'} | {r['seconds']:.2f} | {r['queries']} "
+            f"| {r['fault']} | {r['expected']} | {r['got']} | {'✓' if r['ok'] else '✗'} | {r['seconds']:.2f} "
+            f"| {r['queries']} "
             f"| {r['warehouse_seconds']:.2f} | {r['minimal_scans']} | {r['minimal_seconds']:.2f} | {ratio:.1f}x |"
         )
     hits = sum(r["ok"] for r in rows)
@@ -126,22 +130,27 @@ def table(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+_TRACE_INTRO = """\
+`python bench/trace/accuracy.py --rows N` (one process; `--write-docs` rewrites this section).
+`trace s` is the wall time of `headwater.trace(...)` end to end (artifacts, lineage from its cache, every probe);
+`minimal s` is the time of the minimal scans: one aggregate per relation on the traced path plus the query that
+shows the mechanism (the top cause's evidence), the queries a person would run walking the lineage by hand,
+measured in the same run on the same warehouse after one warm-up pass (medians of 5, interleaved with the
+traces). `queries` counts every statement headwater sent for the failure. The machine has 2 cores and other
+test suites ran on it at the same time (load average 2-8), so single ratios move by ±0.3x between runs;
+where the minimal scans take under 0.1 s, headwater's fixed cost dominates the ratio: about 20-30 ms of
+manifest, lineage cache and profile, with the warehouse connection opened meanwhile on a second thread.
+A NOT NULL check through a NULL-propagating expression (`lower()`, arithmetic) over the parent's rows one to
+one goes up without extra scans; other checks through an expression, and checks through a join, pay one or
+two more: the model's compiled SQL re-run, instrumented, which is the evidence for the mechanism.
+A relation's columns are read from information_schema once per trace.
+"""
+
+
 def write_docs() -> None:
     docs = REPO / "docs" / "benchmarks.md"
     text = docs.read_text()
-    parts = ["## Trace", "", "`python bench/trace/accuracy.py --rows N` (one process; `--write-docs` rewrites this section).",
-             "`trace s` is the wall time of `headwater.trace(...)` end to end (artifacts, lineage from its cache, every probe);",
-             "`minimal s` is the time of the minimal scans: one aggregate per relation on the traced path plus the query that",
-             "shows the mechanism (the top cause's evidence), the queries a person would run walking the lineage by hand,",
-             "measured in the same run on the same warehouse after one warm-up pass (medians of 5, interleaved with the",
-             "traces). `queries` counts every statement headwater sent for the failure. The machine has 2 cores and other",
-             "test suites ran on it at the same time (load average 2-8), so single ratios move by ±0.3x between runs;",
-             "where the minimal scans take under 0.1 s, headwater's fixed cost dominates the ratio: about 20-30 ms of",
-             "manifest, lineage cache and profile, with the warehouse connection opened meanwhile on a second thread.",
-             "A NOT NULL check through a NULL-propagating expression (`lower()`, arithmetic) over the parent's rows one to",
-             "one goes up without extra scans; other checks through an expression, and checks through a join, pay one or",
-             "two more: the model's compiled SQL re-run, instrumented, which is the evidence for the mechanism.",
-             "A relation's columns are read from information_schema once per trace.", ""]
+    parts = ["## Trace", "", *_TRACE_INTRO.splitlines(), ""]
     for path in sorted(OUT.glob("trace_accuracy_*.json"), key=lambda p: int(p.stem.rsplit("_", 1)[1])):
         rows = int(path.stem.rsplit("_", 1)[1])
         data = orjson.loads(path.read_bytes())

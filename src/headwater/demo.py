@@ -2,14 +2,17 @@
 
 1. build the example warehouse (generate raw data, dbt build, dbt docs generate);
 2. run the GX checkpoint over the marts: everything passes;
-3. inject one fault into a copy of the project and rebuild it, as a scheduled pipeline would;
-4. run the checkpoint again and print what failed;
-5. trace each failure upstream and print its root cause.
+3. copy the project into a git repository, commit it, and `headwater snapshot` the good state;
+4. inject one fault (a code change, committed, by default) and rebuild, as a scheduled pipeline would;
+5. run the checkpoint again and print what failed;
+6. trace each failure upstream against the last good state: root cause, timeline, and the diff behind it.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
 import time
 from pathlib import Path
 from typing import Annotated
@@ -22,7 +25,14 @@ from headwater.example.build import build_example, copy_project, database_path, 
 from headwater.example.faults import get_fault
 
 console = Console(highlight=False, width=None if Console().is_terminal else 130)
-DEFAULT_FAULT = "orphan_order_customers"
+DEFAULT_FAULT = "product_price_unit_dropped"
+_GIT = ("-c", "user.name=Demo Engineer", "-c", "user.email=demo@example.com", "-c", "commit.gpgsign=false")
+
+
+def _git(repo: Path, *args: str) -> str:
+    env = {**os.environ, "GIT_CONFIG_NOSYSTEM": "1"}
+    done = subprocess.run(["git", *_GIT, "-C", str(repo), *args], capture_output=True, text=True, env=env, check=True)
+    return done.stdout
 
 
 def _step(title: str) -> float:
@@ -41,9 +51,8 @@ def _print_outcome(outcome: object) -> None:
     if outcome.success:
         console.print(f"[green]checkpoint '{outcome.checkpoint}': all {outcome.evaluated} expectations passed[/green]")
         return
-    console.print(
-        f"[red]checkpoint '{outcome.checkpoint}': {len(outcome.failures)} of {outcome.evaluated} expectations failed[/red]"
-    )
+    failed = len(outcome.failures)
+    console.print(f"[red]checkpoint '{outcome.checkpoint}': {failed} of {outcome.evaluated} expectations failed[/red]")
     table = Table(show_lines=False)
     for heading in ("table", "expectation", "column", "observed"):
         table.add_column(heading)
@@ -67,28 +76,46 @@ def run_demo(project_dir: Path, context_root: Path, fault_id: str, rows: int, wo
     _print_outcome(clean)
     _done(started)
 
-    started = _step(f"3. Inject fault '{fault.id}' ({fault.kind}) into a copy and rebuild")
+    started = _step("3. Copy the project into a git repository and snapshot the good state")
+    from headwater.history.snapshot import SnapshotOptions, record_snapshot
+
     shutil.rmtree(workdir, ignore_errors=True)
     faulted = copy_project(project_dir, workdir / "project", with_build=True)
+    (faulted / ".gitignore").write_text("*.duckdb*\ntarget/\nlogs/\n.headwater/\n.user.yml\n")
+    _git(faulted, "init", "-q")
+    _git(faulted, "add", "-A")
+    _git(faulted, "commit", "-q", "-m", "the project as deployed")
+    console.print(record_snapshot(SnapshotOptions(project_dir=faulted)).line())
+    _done(started)
+
+    started = _step(f"4. Inject fault '{fault.id}' ({fault.kind}), commit it, and rebuild")
     fault.apply(faulted)
+    if fault.kind == "code":
+        _git(faulted, "commit", "-q", "-am", f"{fault.description}")
     rebuild_models(faulted)
     console.print(f"{fault.description}\n[dim]copy: {faulted}[/dim]")
     _done(started)
 
-    started = _step("4. Run the GX checkpoint again")
+    started = _step("5. Run the GX checkpoint again")
     broken = run_marts_checkpoint(context_root, database_path(faulted))
     _print_outcome(broken)
     _done(started)
 
-    started = _step("5. Trace each failure upstream to its root cause")
+    started = _step("6. Trace each failure upstream, against the last good state")
     from headwater.report.trace import render_trace
     from headwater.trace import trace
 
     traced = trace(broken.result_path, project_dir=faulted)
     console.print(render_trace(traced, "text"), markup=False)
+    top = next((f.top for f in traced.failures if f.top is not None), None)
+    if top is not None and top.file and fault.kind == "code":
+        console.print(f"[bold]the change behind it[/bold] (git diff HEAD~1 -- {top.file}):")
+        console.print(_git(faulted, "diff", "HEAD~1", "--", top.file).rstrip(), markup=False)
     report = workdir / "trace.md"
     report.write_text(render_trace(traced, "md"))
-    console.print(f"[dim]Markdown report: {report}; re-run: headwater trace {broken.result_path} --project-dir {faulted}[/dim]")
+    rerun = f"headwater trace {broken.result_path} --project-dir {faulted}"
+    console.print(f"[dim]Markdown report: {report}; re-run: {rerun}; timeline: headwater timeline "
+                  f"--project-dir {faulted}[/dim]")
     _done(started)
 
     truth = fault.truth
@@ -110,7 +137,9 @@ def main(
         "dbt_project_example"
     ),
     context_root: Annotated[Path, typer.Option("--context-root", help="GX file context root.")] = Path("expectations"),
-    fault: Annotated[str, typer.Option("--fault", help="Fault to inject (`headwater example faults`).")] = DEFAULT_FAULT,
+    fault: Annotated[
+        str, typer.Option("--fault", help="Fault to inject (`headwater example faults`).")
+    ] = DEFAULT_FAULT,
     rows: Annotated[int, typer.Option("--rows", help="Rows in the largest table.")] = 100_000,
     workdir: Annotated[Path, typer.Option("--workdir", help="Where the faulted copy is built.")] = Path(".demo"),
 ) -> None:

@@ -8,7 +8,7 @@ import pytest
 
 from headwater.contracts.check import check_schema
 from headwater.contracts.dbt_contracts import contract_changes, contract_of
-from headwater.contracts.gate import ContractResult, Finding, GateReport, exit_code
+from headwater.contracts.gate import ContractResult, GateReport, exit_code
 from headwater.contracts.model import (
     ActualColumn,
     ActualTable,
@@ -18,6 +18,7 @@ from headwater.contracts.model import (
     ConstraintRemoved,
     ContractKind,
     EnforcementDisabled,
+    Finding,
     MaterializationChanged,
     NullableWhereRequired,
     Origin,

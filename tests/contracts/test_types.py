@@ -1,4 +1,5 @@
-"""Type normalisation across dialects and widening / narrowing comparison."""
+"""Type normalisation across dialects and widening / narrowing comparison (`headwater.semantics.types`,
+re-exported as `headwater.contracts.types`)."""
 
 from __future__ import annotations
 
@@ -6,8 +7,9 @@ import doctest
 
 import pytest
 
-from headwater.contracts import types
-from headwater.contracts.types import (
+from headwater.contracts import types as contract_types
+from headwater.semantics import types
+from headwater.semantics.types import (
     TypeChange,
     TypeFamily,
     compare_types,
@@ -72,6 +74,9 @@ def test_normalize_type(raw: str, dialect: str | None, expected: str) -> None:
         pytest.param("integer", "double", "duckdb", TypeChange.WIDENED, id="int-to-double"),
         pytest.param("bigint", "double", "duckdb", TypeChange.NARROWED, id="bigint-to-double"),
         pytest.param("double", "decimal(12,2)", "duckdb", TypeChange.NARROWED, id="double-to-decimal"),
+        pytest.param("double", "REAL", "duckdb", TypeChange.NARROWED, id="double-to-real"),
+        pytest.param("real", "DOUBLE", "duckdb", TypeChange.WIDENED, id="real-to-double"),
+        pytest.param("double precision", "real", "postgres", TypeChange.NARROWED, id="pg-double-to-real"),
         pytest.param("varchar", "text", "postgres", TypeChange.SAME, id="varchar-text"),
         pytest.param("varchar(10)", "varchar(20)", "postgres", TypeChange.WIDENED, id="varchar-longer"),
         pytest.param("varchar(20)", "varchar(10)", "postgres", TypeChange.NARROWED, id="varchar-shorter"),
@@ -117,3 +122,13 @@ def test_logical_types() -> None:
 
 def test_docstring_examples_run() -> None:
     assert doctest.testmod(types).failed == 0
+    assert doctest.testmod(contract_types).failed == 0
+
+
+def test_contracts_and_tracer_share_one_implementation() -> None:
+    """`double` declared and `real` found used to be the same type in the tracer (one "float" family)."""
+    import importlib
+
+    assert contract_types.compare_types is types.compare_types
+    assert importlib.import_module("headwater.contracts.check").compare_types is types.compare_types
+    assert not types.same_type("double", "REAL", "duckdb")

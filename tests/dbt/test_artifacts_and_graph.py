@@ -92,7 +92,8 @@ def test_selectors(arts) -> None:  # type: ignore[no-untyped-def]
     assert g.select("1+orders") < up
     assert "model.jaffle_shop.customers" in g.select("stg_orders+")
     assert g.select("source:ecom.raw_orders") == {"source.jaffle_shop.ecom.raw_orders"}
-    assert g.select("path:models/staging") and all("staging" in arts.manifest[u].original_file_path for u in g.select("path:models/staging"))
+    staging = g.select("path:models/staging")
+    assert staging and all("staging" in arts.manifest[u].original_file_path for u in staging)
     assert g.select("resource_type:snapshot") == {"snapshot.jaffle_shop.orders_snapshot"}
     assert g.tests_of("model.jaffle_shop.stg_order_items")
     with pytest.raises(ConfigError, match="matches nothing"):

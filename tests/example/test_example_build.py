@@ -46,7 +46,8 @@ def test_build_produces_every_table_and_artifact(example_template: Path) -> None
 
 
 def test_dim_customers_keeps_one_row_per_customer(example_template: Path) -> None:
-    total, distinct = _query(example_template, "select count(*), count(distinct customer_id) from marts.dim_customers")[0]
+    sql = "select count(*), count(distinct customer_id) from marts.dim_customers"
+    total, distinct = _query(example_template, sql)[0]
     assert total == distinct == TableCounts.for_rows(TEST_ROWS).customers
 
 
@@ -55,9 +56,11 @@ VIOLATION_SQL = {
     "not_null": "select count(*) from marts.{model} where {column} is null",
     "unique": "select count(*) - count(distinct {column}) from marts.{model}",
     "between": "select count(*) from marts.{model} where {column} not between 0 and 5000",
-    "in_set": "select count(*) from marts.{model} where {column} not in ('card', 'paypal', 'bank_transfer', 'gift_card')",
+    "in_set": "select count(*) from marts.{model}"
+    " where {column} not in ('card', 'paypal', 'bank_transfer', 'gift_card')",
     "freshness": f"select max({{column}}) < TIMESTAMP '{AS_OF - timedelta(days=1)}' from marts.{{model}}",
-    "schema": "select count(*) = 0 from information_schema.columns where table_name = '{model}' and column_name = '{column}'",
+    "schema": "select count(*) = 0 from information_schema.columns"
+    " where table_name = '{model}' and column_name = '{column}'",
     "distinct_set": "select count(distinct {column}) < 3 from marts.{model}",
     # the suite's max_share (0.55): clean builds stay near 0.40, the fallback score takes ~0.70 of rows
     "most_common_share": "select max(n) >= 0.55 * sum(n) from (select count(*) as n from marts.{model} "

@@ -25,9 +25,7 @@ def schema() -> Iterator[str]:
     try:
         with engine.begin() as con:
             con.execute(sa.text(f"create schema {name}"))
-            con.execute(
-                sa.text(f"create table {name}.customers (customer_id integer primary key, segment text)")
-            )
+            con.execute(sa.text(f"create table {name}.customers (customer_id integer primary key, segment text)"))
             con.execute(sa.text(f"insert into {name}.customers select i, 'c' from generate_series(1, 100) i"))
             con.execute(
                 sa.text(
@@ -38,7 +36,8 @@ def schema() -> Iterator[str]:
             con.execute(
                 sa.text(
                     f"insert into {name}.payments select i, 1 + i % 105, (i % 97) * 1.5,"
-                    " (array['card','paypal','bank'])[1 + i % 3], case when i % 10 = 0 then 0.5 else (i % 7) / 10.0 end,"
+                    " (array['card','paypal','bank'])[1 + i % 3],"
+                    " case when i % 10 = 0 then 0.5 else (i % 7) / 10.0 end,"
                     " timestamp '2026-01-30 12:00' - make_interval(mins => i) from generate_series(1, 2000) i"
                 )
             )
@@ -73,9 +72,7 @@ def test_schema_contract_normalises_postgres_types(payments: Any) -> None:
         {"name": "score", "data_type": "double"},
         {"name": "created_at", "data_type": "timestamp"},
     ]
-    result = check(
-        payments, hg.ExpectTableSchemaToMatchContract(columns=columns, allow_extra=False, exact_order=True)
-    )
+    result = check(payments, hg.ExpectTableSchemaToMatchContract(columns=columns, allow_extra=False, exact_order=True))
     assert result.success, result.result["details"]["violations"]
     narrowed = [*columns[:2], {"name": "amount", "data_type": "decimal(14,2)"}, {"name": "customer_id_x"}]
     failed = check(payments, hg.ExpectTableSchemaToMatchContract(columns=narrowed))
@@ -84,18 +81,10 @@ def test_schema_contract_normalises_postgres_types(payments: Any) -> None:
 
 def test_freshness_mcv_referential(payments: Any, schema: str) -> None:
     as_of = "2026-01-31T00:00:00"
-    assert check(
-        payments, hg.ExpectTableToBeFresh(column="created_at", max_lag="1d", reference_time=as_of)
-    ).success
-    assert not check(
-        payments, hg.ExpectTableToBeFresh(column="created_at", max_lag="6h", reference_time=as_of)
-    ).success
-    assert check(
-        payments, hg.ExpectColumnMostCommonValueShareToBeBelow(column="score", max_share=0.5)
-    ).success
-    assert not check(
-        payments, hg.ExpectColumnMostCommonValueShareToBeBelow(column="score", max_share=0.2)
-    ).success
+    assert check(payments, hg.ExpectTableToBeFresh(column="created_at", max_lag="1d", reference_time=as_of)).success
+    assert not check(payments, hg.ExpectTableToBeFresh(column="created_at", max_lag="6h", reference_time=as_of)).success
+    assert check(payments, hg.ExpectColumnMostCommonValueShareToBeBelow(column="score", max_share=0.5)).success
+    assert not check(payments, hg.ExpectColumnMostCommonValueShareToBeBelow(column="score", max_share=0.2)).success
     orphans = check(
         payments,
         hg.ExpectColumnValuesToExistInTable(
@@ -112,10 +101,6 @@ def test_distribution_against_own_baseline(payments: Any) -> None:
     document = baseline_document("payments", profile_batch(payments, ["amount", "method"]))
     for column in ("amount", "method"):
         profile = document["columns"][column]
-        assert check(
-            payments, hg.ExpectColumnDistributionToMatchBaseline(column=column, baseline=profile)
-        ).success
+        assert check(payments, hg.ExpectColumnDistributionToMatchBaseline(column=column, baseline=profile)).success
     shifted = dict(document["columns"]["method"], weights=[0.8, 0.1, 0.1])
-    assert not check(
-        payments, hg.ExpectColumnDistributionToMatchBaseline(column="method", baseline=shifted)
-    ).success
+    assert not check(payments, hg.ExpectColumnDistributionToMatchBaseline(column="method", baseline=shifted)).success

@@ -58,7 +58,8 @@ def run_case(case: Case, fast: bool = True) -> RawLineage:
     """`fast`: the raw-tree pass first (qualify only as fallback); otherwise sqlglot's qualify only."""
     schema = MappingSchema(dialect=case.dialect)
     for table, cols in case.schema.items():
-        schema.add_table(exp.to_table(table, dialect=case.dialect), dict.fromkeys(cols, "UNKNOWN"), dialect=case.dialect)
+        relation = exp.to_table(table, dialect=case.dialect)
+        schema.add_table(relation, dict.fromkeys(cols, "UNKNOWN"), dialect=case.dialect)
     known = {t.lower().split(".", 1)[1] for t in case.schema}
     columns = {t.lower().split(".", 1)[1]: tuple(c.lower() for c in cols) for t, cols in case.schema.items()}
 

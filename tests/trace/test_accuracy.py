@@ -14,41 +14,60 @@ import pytest
 from headwater.cli import main
 from headwater.example.build import database_path, rebuild_models
 from headwater.example.faults import FAULTS
-from headwater.trace import CauseKind, Verdict, trace
+from headwater.trace import CauseKind, TraceResult, Verdict, trace
 from tests.trace.faultcases import REPO, SUITES, validation_result
 
 pytestmark = pytest.mark.slow
 
 
-@pytest.mark.parametrize("fault_id", list(FAULTS))
-def test_top_root_cause_matches_ground_truth(faulted_example: Callable[[str], Path], fault_id: str) -> None:
+def assert_names_the_truth(fault_id: str, project: Path, result: TraceResult) -> None:
+    """The top root cause is the fault's ground truth: node, column, mechanism, and the line it edits (a
+    model's SQL line, or the source column's YAML line), with evidence SQL that re-runs as it is."""
     fault = FAULTS[fault_id]
-    project = faulted_example(fault_id)
-    result = trace(validation_result(fault), project_dir=project)
     (failure,) = result.failures
     assert failure.verdict == Verdict.TRACED, failure.reason
     top = failure.top
     assert top is not None
-    got = (top.node, top.column, top.mechanism.value)
+    got = (top.node, top.column, top.mechanism.value, top.file, top.line)
     assert top.node == fault.truth.node, got
     assert top.column in fault.truth.columns, got
     assert top.mechanism.value == fault.truth.mechanism, got
     assert top.summary and top.evidence.sql
     assert top.file and top.line, "every root cause says where: the model line, or the source's YAML line"
+    line = (project / top.file).read_text().splitlines()[top.line - 1]
+    assert fault.truth.where in line, (got, line)
     with duckdb.connect(str(database_path(project)), read_only=True) as con:  # the evidence re-runs as is
         con.execute(top.evidence.sql).fetchall()
     assert result.exit_code == 0
+
+
+@pytest.mark.parametrize("fault_id", list(FAULTS))
+def test_top_root_cause_matches_ground_truth(faulted_example: Callable[[str], Path], fault_id: str) -> None:
+    """Without any history. A fault only the last good state can tell apart is `unknown`, never wrong."""
+    project = faulted_example(fault_id)
+    result = trace(validation_result(FAULTS[fault_id]), project_dir=project, use_history=False)
+    if FAULTS[fault_id].truth.needs_history:
+        (failure,) = result.failures
+        assert failure.verdict == Verdict.UNKNOWN, [(c.node, c.column, c.mechanism.value) for c in failure.root_causes]
+        assert "headwater snapshot" in failure.reason
+        return
+    assert_names_the_truth(fault_id, project, result)
 
 
 def _all_expectations() -> dict[str, object]:
     suites = []
     for path in sorted(SUITES.glob("*.json")):
         suite = json.loads(path.read_text())
-        suites.append({
-            "suite_name": path.stem,
-            "results": [{"success": False, "expectation_config": {"type": e["type"], "kwargs": e["kwargs"]}} for e in suite["expectations"]],
-            "meta": {"batch_spec": {"table_name": path.stem, "schema_name": "marts"}},
-        })
+        suites.append(
+            {
+                "suite_name": path.stem,
+                "results": [
+                    {"success": False, "expectation_config": {"type": e["type"], "kwargs": e["kwargs"]}}
+                    for e in suite["expectations"]
+                ],
+                "meta": {"batch_spec": {"table_name": path.stem, "schema_name": "marts"}},
+            }
+        )
     return {"validation_results": suites}
 
 
@@ -88,11 +107,16 @@ def test_gx_failure_on_a_vanished_column_is_a_schema_change(faulted_example: Cal
     # GX raises on a missing column; the tracer treats it as a failure to trace, not as a usage error
     raw = validation_result(FAULTS["rename_product_name"])
     raw["results"][0]["expectation_config"] = {  # type: ignore[index]
-        "type": "expect_column_values_to_not_be_null", "kwargs": {"column": "product_name"}}
+        "type": "expect_column_values_to_not_be_null",
+        "kwargs": {"column": "product_name"},
+    }
     (failure,) = trace(raw, project_dir=faulted_example("rename_product_name")).failures
     assert failure.top is not None
     assert (failure.top.node, failure.top.column, failure.top.mechanism.value) == (
-        "source.headwater_example.shop.products", "product_name", "schema_change")
+        "source.headwater_example.shop.products",
+        "product_name",
+        "schema_change",
+    )
 
 
 def test_unknown_expectation_type_is_untraceable(example_template: Path) -> None:
@@ -113,7 +137,9 @@ def test_row_provenance_follows_keys_upstream(faulted_example: Callable[[str], P
         assert sources and all(u.values["email"] is None for u in sources)
 
 
-def test_cli_formats_and_exit_codes(faulted_example: Callable[[str], Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_formats_and_exit_codes(
+    faulted_example: Callable[[str], Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     project = faulted_example("orphan_order_customers")
     result_file = tmp_path / "result.json"
     result_file.write_text(json.dumps(validation_result(FAULTS["orphan_order_customers"])))
@@ -140,11 +166,32 @@ def test_cli_formats_and_exit_codes(faulted_example: Callable[[str], Path], tmp_
     assert "Did you mean 'fct_orders'" in capsys.readouterr().err
 
     with pytest.raises(SystemExit) as done:
-        main(["trace", str(result_file), "--project-dir", str(project), "--warehouse", "postgresql://nobody@127.0.0.1:1/none"])
+        main(
+            [
+                "trace",
+                str(result_file),
+                "--project-dir",
+                str(project),
+                "--warehouse",
+                "postgresql://nobody@127.0.0.1:1/none",
+            ]
+        )
     assert done.value.code == 3
 
     with pytest.raises(SystemExit) as done:
-        main(["trace", "--node", "fct_orders", "--column", "customer_region", "--check", "not_null", "--project-dir", str(project)])
+        main(
+            [
+                "trace",
+                "--node",
+                "fct_orders",
+                "--column",
+                "customer_region",
+                "--check",
+                "not_null",
+                "--project-dir",
+                str(project),
+            ]
+        )
     assert done.value.code == 0
     text = capsys.readouterr().out
     assert "LEFT JOIN" in text and len(text.splitlines()) < 25
@@ -164,3 +211,25 @@ def test_real_gx_checkpoint_result(faulted_example: Callable[[str], Path], tmp_p
     failure = by_column[("marts.mart_fraud_features", "amount")]
     assert failure.top is not None
     assert (failure.top.node, failure.top.mechanism.value) == ("model.headwater_example.stg_payments", "cast_failure")
+
+
+def test_failures_sharing_a_cause_are_one_incident(faulted_example: Callable[[str], Path]) -> None:
+    """The lower-cased country join breaks two marts' checks: one incident, one root cause, both checks, and
+    the models downstream of the cause; the text leads with it."""
+    from headwater.report.trace import render_trace
+
+    result = trace(_all_expectations(), project_dir=faulted_example("country_join_lowercased"), use_history=False)
+    (incident,) = result.incidents
+    assert (incident.cause.node, incident.cause.mechanism.value) == (
+        "model.headwater_example.int_orders_enriched",
+        "join_miss",
+    )
+    assert sorted(incident.failures) == [
+        "marts.fct_orders.customer_region not_null",
+        "marts.mart_fraud_features.fraud_score most common value share < 0.55",
+    ]
+    assert {"model.headwater_example.fct_orders", "model.headwater_example.mart_fraud_features"} <= set(
+        incident.downstream
+    )
+    assert render_trace(result, "text").startswith("incident 1: join_miss at int_orders_enriched")
+    assert json.loads(render_trace(result, "json"))["incidents"][0]["failures"] == list(incident.failures)

@@ -20,13 +20,16 @@ from tests.trace.faultcases import validation_result
 pytestmark = pytest.mark.slow
 
 
-def test_unmapped_batch_is_one_unknown_failure(faulted_example: Callable[[str], Path], tmp_path: Path,
-                                               capsys: pytest.CaptureFixture[str]) -> None:
+def test_unmapped_batch_is_one_unknown_failure(
+    faulted_example: Callable[[str], Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     project = faulted_example("null_customer_email")
     mapped = validation_result(FAULTS["null_customer_email"])
     unmapped = validation_result(FAULTS["null_customer_email"])
-    unmapped["meta"] = {"batch_spec": {"table_name": "crm_feed", "schema_name": "landing"},
-                        "active_batch_definition": {"data_asset_name": "crm_feed"}}
+    unmapped["meta"] = {
+        "batch_spec": {"table_name": "crm_feed", "schema_name": "landing"},
+        "active_batch_definition": {"data_asset_name": "crm_feed"},
+    }
     document = {"validation_results": [mapped, unmapped]}
 
     result = trace(document, project_dir=project)
@@ -66,8 +69,13 @@ def test_missing_column_search_follows_lineage_only(faulted_example: Callable[[s
 def test_distribution_of_a_lookup_column(example_template: Path, built_example: Path) -> None:
     # drift of a value taken from a LEFT JOINed lookup: not comparable upstream; say so, name no node
     baseline = '{"values": ["nowhere"], "weights": [1.0]}'
-    (drift,) = trace(node="fct_orders", column="customer_region", check="drift", args={"baseline": baseline},
-                     project_dir=example_template).failures
+    (drift,) = trace(
+        node="fct_orders",
+        column="customer_region",
+        check="drift",
+        args={"baseline": baseline},
+        project_dir=example_template,
+    ).failures
     assert drift.verdict == Verdict.UNKNOWN
     assert all(c.kind == CauseKind.UNKNOWN for c in drift.root_causes)
     assert "takes its values from the joined lookup `countries`" in drift.reason
@@ -76,8 +84,13 @@ def test_distribution_of_a_lookup_column(example_template: Path, built_example: 
     with duckdb.connect(str(database_path(built_example))) as con:
         con.execute("UPDATE raw.orders SET customer_id = customer_id + 100000000 WHERE order_id % 5 < 3")
     rebuild_models(built_example)
-    (share,) = trace(node="fct_orders", column="customer_region", check="mcv_share", args={"max_share": "0.5"},
-                     project_dir=built_example).failures
+    (share,) = trace(
+        node="fct_orders",
+        column="customer_region",
+        check="mcv_share",
+        args={"max_share": "0.5"},
+        project_dir=built_example,
+    ).failures
     assert share.verdict == Verdict.TRACED and share.top is not None
     assert (share.top.node, share.top.mechanism.value) == ("model.headwater_example.int_orders_enriched", "join_miss")
 
@@ -85,7 +98,9 @@ def test_distribution_of_a_lookup_column(example_template: Path, built_example: 
 def test_fan_out_key_is_looked_up_on_the_repeating_side_only(faulted_example: Callable[[str], Path]) -> None:
     # payments JOIN orders ON payments.order_id = orders.customer_id repeats `orders` rows; the model's other
     # join on a `customer_id` (to stg_customers, declared unique) has nothing to do with it
-    result = trace(validation_result(FAULTS["fraud_join_key_fanout"]), project_dir=faulted_example("fraud_join_key_fanout"))
+    result = trace(
+        validation_result(FAULTS["fraud_join_key_fanout"]), project_dir=faulted_example("fraud_join_key_fanout")
+    )
     (failure,) = result.failures
     assert failure.top is not None and failure.top.mechanism.value == "fan_out"
     assert not any(step.node.endswith("stg_customers") for step in failure.path), [s.node for s in failure.path]

@@ -88,8 +88,10 @@ def wh(tmp_path: Path):  # type: ignore[no-untyped-def]
     path = tmp_path / "w.duckdb"
     with duckdb.connect(str(path)) as con:
         # 100 payments; codes arrive upper-case, the lookup holds lower-case codes for 'us' only
-        con.execute("create table payments as select range as id, case when range % 4 = 0 then 'US' else 'FR' end as code, "
-                    "case when range % 10 = 0 then 500 else 50 end as amount from range(100)")
+        con.execute(
+            "create table payments as select range as id, case when range % 4 = 0 then 'US' else 'FR' end as code, "
+            "case when range % 10 = 0 then 500 else 50 end as amount from range(100)"
+        )
         con.execute("create table tiers as select 'us' as code, 'low' as tier")
     with connect(from_url(f"duckdb:///{path}")) as conn:
         yield conn

@@ -20,15 +20,24 @@ def _suite(name: str, table: str, schema: str = "main") -> dict[str, object]:
         "success": False,
         "suite_name": name,
         "results": [
-            {"success": True, "expectation_config": {"type": "expect_column_values_to_be_unique", "kwargs": {"column": "id"}}},
+            {
+                "success": True,
+                "expectation_config": {"type": "expect_column_values_to_be_unique", "kwargs": {"column": "id"}},
+            },
             {
                 "success": False,
-                "expectation_config": {"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "email", "batch_id": "b"}},
+                "expectation_config": {
+                    "type": "expect_column_values_to_not_be_null",
+                    "kwargs": {"column": "email", "batch_id": "b"},
+                },
                 "result": {"unexpected_count": 12, "element_count": 100},
             },
             {"success": False, "expectation_config": {"type": "expect_column_pair_values_to_be_equal", "kwargs": {}}},
         ],
-        "meta": {"batch_spec": {"table_name": table, "schema_name": schema}, "active_batch_definition": {"data_asset_name": f"{schema}.{table}"}},
+        "meta": {
+            "batch_spec": {"table_name": table, "schema_name": schema},
+            "active_batch_definition": {"data_asset_name": f"{schema}.{table}"},
+        },
     }
 
 
@@ -45,7 +54,9 @@ def test_suite_result_failed_expectations_only() -> None:
     "wrap",
     [
         pytest.param(lambda s: {"checkpoint": "marts", "validation_results": [s]}, id="headwater-checkpoint"),
-        pytest.param(lambda s: {"run_results": {"vr-1": {"validation_result": s, "actions_results": {}}}}, id="gx-checkpoint"),
+        pytest.param(
+            lambda s: {"run_results": {"vr-1": {"validation_result": s, "actions_results": {}}}}, id="gx-checkpoint"
+        ),
         pytest.param(lambda s: s, id="suite-result"),
     ],
 )
@@ -56,7 +67,19 @@ def test_checkpoint_shapes(wrap: object) -> None:
 
 def test_describe_dict_shape() -> None:
     found = failed_expectations(
-        {"validation_results": [{"expectations": [{"expectation_type": "expect_column_values_to_be_unique", "kwargs": {"column": "id"}, "success": False}]}]}
+        {
+            "validation_results": [
+                {
+                    "expectations": [
+                        {
+                            "expectation_type": "expect_column_values_to_be_unique",
+                            "kwargs": {"column": "id"},
+                            "success": False,
+                        }
+                    ]
+                }
+            ]
+        }
     )
     assert found is not None and found[0].check == Unique(("id",))
 
@@ -90,6 +113,9 @@ def test_query_asset_maps_by_the_table_it_reads(manifest) -> None:  # type: igno
 
 def test_override_and_unknown(manifest) -> None:  # type: ignore[no-untyped-def]
     model = next(n for n in manifest.models() if n.relation_name)
-    assert node_for_batch(manifest, BatchRef(asset="crm_feed"), overrides={"crm_feed": model.name}).unique_id == model.unique_id
+    assert (
+        node_for_batch(manifest, BatchRef(asset="crm_feed"), overrides={"crm_feed": model.name}).unique_id
+        == model.unique_id
+    )
     with pytest.raises(ConfigError, match="--map"):
         node_for_batch(manifest, BatchRef(table="no_such_table_anywhere", schema="zzz"))

@@ -17,7 +17,10 @@ from tests.warehouse.pg_admin import admin_connection
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
 MODELS = {
-    "stg_customers.sql": "select customer_id, lower(email) as email, upper(country) as country\nfrom {{ source('raw', 'customers') }}\n",
+    "stg_customers.sql": (
+        "select customer_id, lower(email) as email, upper(country) as country\n"
+        "from {{ source('raw', 'customers') }}\n"
+    ),
     "stg_orders.sql": (
         "select\n    order_id,\n    customer_id,\n"
         "    case when amount_text ~ '^[0-9.]+$' then cast(amount_text as numeric(10, 2)) end as amount\n"
@@ -29,8 +32,6 @@ MODELS = {
         "left join {{ ref('stg_customers') }} as c\n    on o.customer_id = c.customer_id\n"
     ),
 }
-
-
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +52,8 @@ def pg_project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         cur.execute(f'insert into "{raw}".orders values {", ".join(orders)}')
     (project / "models").mkdir()
     (project / "dbt_project.yml").write_text(
-        "name: pgshop\nversion: '1.0'\nconfig-version: 2\nprofile: pgshop\nmodels:\n  pgshop:\n    +materialized: table\n"
+        "name: pgshop\nversion: '1.0'\nconfig-version: 2\nprofile: pgshop\n"
+        "models:\n  pgshop:\n    +materialized: table\n"
     )
     (project / "profiles.yml").write_text(
         "pgshop:\n  target: dev\n  outputs:\n    dev:\n      type: postgres\n      host: 127.0.0.1\n      port: 5432\n"
@@ -86,7 +88,9 @@ def test_two_causes_ranked_by_share(pg_project: Path) -> None:
     # 3 orders whose customer is missing (join miss) outrank the 2 orders of the customer without an email
     assert got == [("orders_enriched", "customer_id", "join_miss"), ("customers", "email", "source_data")]
     assert failure.root_causes[0].share == pytest.approx(0.6)
-    assert failure.root_causes[0].file == "models/orders_enriched.sql" and failure.root_causes[0].line == 8  # the ON line
+    assert (
+        failure.root_causes[0].file == "models/orders_enriched.sql" and failure.root_causes[0].line == 8
+    )  # the ON line
     assert all('"' in p.sql for p in failure.probes)  # quoted identifiers, postgres dialect
 
 

@@ -31,9 +31,23 @@ select *, amount * 2 as double_amount from features
 @pytest.mark.parametrize(
     ("column", "output", "joins", "filters", "grouped"),
     [
-        pytest.param("amount", "TRY_CAST(payments.amount AS DECIMAL(5, 2))", ["inner:orders", "left:c"], 2, False, id="through-star-wrapper"),
+        pytest.param(
+            "amount",
+            "TRY_CAST(payments.amount AS DECIMAL(5, 2))",
+            ["inner:orders", "left:c"],
+            2,
+            False,
+            id="through-star-wrapper",
+        ),
         pytest.param("double_amount", "amount * 2", [], 0, False, id="outer-projection"),
-        pytest.param("n", "COUNT(*) OVER (PARTITION BY orders.customer_id)", ["inner:orders", "left:c"], 2, True, id="window-is-grouped"),
+        pytest.param(
+            "n",
+            "COUNT(*) OVER (PARTITION BY orders.customer_id)",
+            ["inner:orders", "left:c"],
+            2,
+            True,
+            id="window-is-grouped",
+        ),
         pytest.param("payment_id", "payments.payment_id", ["inner:orders", "left:c"], 2, False, id="passthrough"),
     ],
 )
@@ -49,7 +63,10 @@ def test_join_sides_resolve_to_tables_through_ctes() -> None:
     scope = locate(MODEL, "duckdb", "amount")
     assert scope is not None
     sides = {j.alias: base_table(scope, j.source) for j in scope.joins}
-    assert {a: t.sql("duckdb") if t is not None else None for a, t in sides.items()} == {"orders": "raw.orders", "c": "raw.customers AS c"}
+    assert {a: t.sql("duckdb") if t is not None else None for a, t in sides.items()} == {
+        "orders": "raw.orders",
+        "c": "raw.customers AS c",
+    }
     assert base_table(scope, scope.select.args["from_"].this).sql("duckdb") == "raw.payments"  # type: ignore[union-attr]
 
 
@@ -61,7 +78,9 @@ def test_join_sides_resolve_to_tables_through_ctes() -> None:
         pytest.param("select first || ' ' || last as x from raw.t", True, True, id="concat-operator"),
         pytest.param("select coalesce(a, 'n/a') as x from raw.t", True, False, id="coalesce"),
         pytest.param("select case when a = '' then null else a end as x from raw.t", True, False, id="case"),
-        pytest.param("with s as (select * from raw.t where a > 1) select a as x from s", False, True, id="filtered-cte"),
+        pytest.param(
+            "with s as (select * from raw.t where a > 1) select a as x from s", False, True, id="filtered-cte"
+        ),
         pytest.param("select distinct a as x from raw.t", False, True, id="distinct"),
         pytest.param("select a as x from raw.t join raw.u on t.id = u.id", False, True, id="join"),
     ],
@@ -92,8 +111,10 @@ def test_incremental_self_filter_is_dropped() -> None:
 def wh(tmp_path: Path):  # type: ignore[no-untyped-def]
     path = tmp_path / "w.duckdb"
     with duckdb.connect(str(path)) as con:
-        con.execute("create table t as select range as id, case when range % 10 = 0 then 'x' else 'y' end as cat, "
-                    "timestamp '2026-01-30' + to_hours(range) as ts from range(100)")
+        con.execute(
+            "create table t as select range as id, case when range % 10 = 0 then 'x' else 'y' end as cat, "
+            "timestamp '2026-01-30' + to_hours(range) as ts from range(100)"
+        )
         con.execute("create table parent as select range as id from range(90)")
     with connect(from_url(f"duckdb:///{path}")) as conn:
         yield conn
@@ -103,10 +124,19 @@ def test_group_checks(wh) -> None:  # type: ignore[no-untyped-def]
     table = wh.table(None, "main", "t")
     parent = wh.table(None, "main", "parent")
     out = evaluate(
-        wh, table,
-        [McvShare("cat", 0.5), Drift("cat", ("x", "y"), (0.5, 0.5)), Referential("id", "parent", "id"),
-         Freshness("ts", 3600, datetime(2026, 2, 10)), Unique(("cat", "id")), Between("id", 0, 50, stat="max"), NotNull("cat")],
-        "t", resolve=lambda name: parent,
+        wh,
+        table,
+        [
+            McvShare("cat", 0.5),
+            Drift("cat", ("x", "y"), (0.5, 0.5)),
+            Referential("id", "parent", "id"),
+            Freshness("ts", 3600, datetime(2026, 2, 10)),
+            Unique(("cat", "id")),
+            Between("id", 0, 50, stat="max"),
+            NotNull("cat"),
+        ],
+        "t",
+        resolve=lambda name: parent,
     )
     mcv, drift, ref, fresh, uniq, max_, notnull = out
     assert mcv.failed and "90.0%" in mcv.observed

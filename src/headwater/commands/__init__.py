@@ -16,6 +16,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "headwater.commands.diff",
     "headwater.commands.lineage",
     "headwater.commands.trace",
+    "headwater.commands.snapshot",
+    "headwater.commands.timeline",
     "headwater.commands.gx",
 )
 

@@ -69,7 +69,8 @@ def attach_command(
 
 @gx_app.command(
     "suites-from-dbt",
-    epilog="Example: headwater gx suites-from-dbt --project-dir dbt_project_example --select tag:marts --context-root expectations",
+    epilog="Example: headwater gx suites-from-dbt --project-dir dbt_project_example --select tag:marts"
+    " --context-root expectations",
 )
 def suites_command(
     context_root: ContextRoot,

@@ -39,7 +39,9 @@ def lineage(
     output_format: Annotated[str, typer.Option("--format", help="text, json, mermaid or dot.")] = "text",
     stats: Annotated[bool, typer.Option("--stats", help="Coverage of the whole manifest.")] = False,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Ignore and do not write target/headwater/.")] = False,
-    cache_dir: Annotated[Path | None, typer.Option("--cache-dir", help="Cache directory (default target/headwater).")] = None,
+    cache_dir: Annotated[
+        Path | None, typer.Option("--cache-dir", help="Cache directory (default target/headwater).")
+    ] = None,
     jobs: Annotated[int | None, typer.Option("--jobs", min=1, help="Worker processes (default: one per CPU).")] = None,
 ) -> None:
     """Column-level lineage from the dbt manifest's compiled SQL: edges with kinds, SQL and file:line."""

@@ -39,22 +39,32 @@ def trace_command(
     result_file: Annotated[
         Path | None, typer.Argument(help="A GX validation result JSON (checkpoint or suite result).")
     ] = None,
-    node: Annotated[str | None, typer.Option("--node", help="Node to check: model name, unique_id or source.table.")] = None,
+    node: Annotated[
+        str | None, typer.Option("--node", help="Node to check: model name, unique_id or source.table.")
+    ] = None,
     column: Annotated[str | None, typer.Option("--column", help="Column of --node.")] = None,
     check: Annotated[
         str | None,
-        typer.Option("--check", help="not_null, unique, in_set, between, min, max, regex, row_count, schema, freshness, "
-                     "drift, referential, mcv_share, distinct_values, or an expect_* type."),
+        typer.Option(
+            "--check",
+            help="not_null, unique, in_set, between, min, max, regex, row_count, schema, freshness, "
+            "drift, referential, mcv_share, distinct_values, or an expect_* type.",
+        ),
     ] = None,
-    arg: Annotated[list[str] | None, typer.Option("--arg", help="Check argument key=value (repeatable), e.g. values=a,b.")] = None,
+    arg: Annotated[
+        list[str] | None, typer.Option("--arg", help="Check argument key=value (repeatable), e.g. values=a,b.")
+    ] = None,
     project_dir: Annotated[Path, typer.Option("--project-dir", help="dbt project directory.")] = Path(),
     profiles_dir: Annotated[Path | None, typer.Option("--profiles-dir", help="Directory of profiles.yml.")] = None,
     target: Annotated[str | None, typer.Option("--target", help="dbt profile target.")] = None,
     target_path: Annotated[Path | None, typer.Option("--target-path", help="dbt target directory (artifacts).")] = None,
     warehouse: Annotated[
-        str | None, typer.Option("--warehouse", help="duckdb:///path or postgresql://user@host/db (instead of the profile).")
+        str | None,
+        typer.Option("--warehouse", help="duckdb:///path or postgresql://user@host/db (instead of the profile)."),
     ] = None,
-    map_: Annotated[list[str] | None, typer.Option("--map", help="ASSET=NODE for a GX asset named unlike its table.")] = None,
+    map_: Annotated[
+        list[str] | None, typer.Option("--map", help="ASSET=NODE for a GX asset named unlike its table.")
+    ] = None,
     rows: Annotated[int, typer.Option("--rows", min=0, help="Row-level provenance for N failing rows.")] = 0,
     as_of: Annotated[
         str | None, typer.Option("--as-of", help="Reference time for freshness checks (ISO), default now.")
@@ -63,6 +73,19 @@ def trace_command(
     output_format: Annotated[str, typer.Option("--format", help="text, json or md.")] = "text",
     out: Annotated[Path | None, typer.Option("--out", help="Write the report to FILE instead of stdout.")] = None,
     sql: Annotated[bool, typer.Option("--sql", help="Text format: print each root cause's probe SQL.")] = False,
+    history: Annotated[
+        str | None,
+        typer.Option(
+            "--history",
+            help="History store URL (default $HEADWATER_HISTORY, else the project's "
+            ".headwater/history.duckdb when it exists).",
+        ),
+    ] = None,
+    state: Annotated[
+        Path | None,
+        typer.Option("--state", help="target/ of the deployed run: compare code and schema with it (dbt's --state)."),
+    ] = None,
+    no_history: Annotated[bool, typer.Option("--no-history", help="Judge on today's data alone.")] = False,
 ) -> None:
     """Trace failed expectations to the first upstream node, column and SQL expression that broke them."""
     from headwater.errors import ConfigError
@@ -94,6 +117,9 @@ def trace_command(
         rows=rows,
         as_of=reference,
         timeout_seconds=timeout,
+        history=history,
+        state=state,
+        use_history=not no_history,
     )
     text = render_trace(result, output_format, sql)
     if out is not None:

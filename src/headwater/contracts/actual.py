@@ -2,6 +2,7 @@
 
 Both return an `ActualTable` (or None when the table does not exist), so the checks never know which
 one they got. The warehouse side goes through `headwater.warehouse`, the only module that sends SQL.
+`build_failure` says when a table is stale: its model's last dbt run (run_results.json) did not build it.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from sqlglot import exp
 
-from headwater.contracts.model import ActualColumn, ActualTable
+from headwater.contracts.model import ActualColumn, ActualTable, BuildFailed
 
 if TYPE_CHECKING:
     from headwater.dbt import Artifacts, Catalog, Node
@@ -108,3 +109,18 @@ def read_node(node: Node, artifacts: Artifacts | None, warehouse: Warehouse | No
     if node.identifier is None or node.materialized == "ephemeral":
         raise NotReadable(f"{node.unique_id} has no table")
     return read_actual(node.unique_id, node.database, node.schema, node.identifier, artifacts, warehouse)
+
+
+# run_results.json statuses of a model that did not (re)build its table.
+_NOT_BUILT = frozenset({"error", "skipped", "runtime error"})
+
+
+def build_failure(node_id: str | None, artifacts: Artifacts | None) -> BuildFailed | None:
+    """The model's last dbt run (run_results.json) errored or was skipped: its table is stale."""
+    runs = artifacts.run_results if artifacts else None
+    if node_id is None or runs is None:
+        return None
+    result = runs.results.get(node_id)
+    if result is None or result.status.lower() not in _NOT_BUILT:
+        return None
+    return BuildFailed(node_id, result.status.lower(), result.message or "")

@@ -22,7 +22,7 @@ from headwater.contracts.model import (
     TypeChanged,
     Unevaluated,
 )
-from headwater.contracts.types import (
+from headwater.semantics.types import (
     NormalizedType,
     TypeChange,
     compare_types,

@@ -4,13 +4,13 @@ A contract's not-null, unique or accepted-values rule is the same question `head
 failed GX expectation, so the gate asks it rather than walking lineage a second way: the tracer translates
 the check along passthrough/rename/cast edges, re-runs it upstream in one query per relation, and where the
 parents pass it looks inside the model for a join miss, a fan-out, a filter or a failing cast. The gate's
-open warehouse connection and lineage are reused, so this costs a few read-only queries per failed rule
-(about a second on the example) and imports no `great_expectations`.
+open warehouse connection and lineage are reused (one `Tracer` per gate run), so this costs a few read-only
+queries per failed rule (about a second on the example) and imports no `great_expectations`.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from sqlglot.errors import SqlglotError
 
@@ -19,14 +19,17 @@ from headwater.contracts.model import (
     NullableWhereRequired,
     QualityFailed,
     UniquenessLost,
+    UpstreamCause,
 )
 from headwater.errors import HeadwaterError
 
 if TYPE_CHECKING:
-    from headwater.contracts.impact import Impact, UpstreamCause
+    from headwater.dbt import UniqueId
+    from headwater.trace import Tracer
+    from headwater.trace.checks import Check
 
 
-def trace_check(change: ContractChange) -> Any | None:
+def trace_check(change: ContractChange) -> Check | None:
     """The `headwater.trace` check that restates a failed data rule, or None when it has none."""
     from headwater.trace import checks as ck
 
@@ -51,24 +54,18 @@ def trace_check(change: ContractChange) -> Any | None:
     return None
 
 
-def data_cause(impact: Impact, node: str, change: ContractChange) -> UpstreamCause | None:
+def data_cause(tracer: Tracer, node: UniqueId, change: ContractChange) -> UpstreamCause | None:
     """The tracer's top root cause of `change` on `node`, or None when it cannot say."""
-    from headwater.contracts.impact import UpstreamCause
-
     check = trace_check(change)
-    target = impact.manifest.get(node)
-    if check is None or impact.warehouse is None or target is None:
+    if check is None:
         return None
     from headwater.trace.model import CauseKind
-    from headwater.trace.walk import check_at, walk
 
-    ctx = impact.trace_context()
     try:
-        outcome = check_at(ctx, target, check, "failure")
-        causes = walk(ctx, target, check, outcome) if outcome.failed else []
+        explanation = tracer.explain(node, check)
     except (HeadwaterError, SqlglotError):
         return None  # the break itself is still reported; only its explanation is missing
-    known = sorted((c for c in causes if c.kind != CauseKind.UNKNOWN), key=lambda c: -c.share)
+    known = [c for c in explanation.causes if c.kind != CauseKind.UNKNOWN]  # ranked: most of the failure first
     if not known:
         return None
     top = known[0]

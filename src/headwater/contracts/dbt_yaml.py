@@ -31,8 +31,9 @@ def _get(mapping: yaml.Node | None, key: str) -> yaml.Node | str | None:
     if not isinstance(mapping, yaml.MappingNode):
         return None
     for k, v in mapping.value:
+        value: yaml.Node = v
         if k.value == key:
-            return v.value if isinstance(v, yaml.ScalarNode) else v
+            return str(value.value) if isinstance(value, yaml.ScalarNode) else value
     return None
 
 

@@ -12,38 +12,22 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from headwater.contracts.actual import NotReadable, read_actual
+from headwater.contracts.actual import NotReadable, build_failure, read_actual
 from headwater.contracts.check import accepted, check_schema
 from headwater.contracts.dbt_contracts import contract_changes
 from headwater.contracts.gx_suites import is_gx_suite, load_gx_suite
-from headwater.contracts.model import BuildFailed, ContractChange, TableContract, Unevaluated
+from headwater.contracts.model import ContractChange, Finding, TableContract, Unevaluated
 from headwater.contracts.odcs import load_odcs
 from headwater.contracts.quality import evaluate_quality, implicit_rules
 from headwater.errors import EXIT_FAILED, EXIT_OK, EXIT_UNEVALUATED, ConfigError, WarehouseError
 
 if TYPE_CHECKING:
-    from headwater.contracts.impact import BlastRadius, Impact, UpstreamCause
+    from headwater.contracts.impact import Impact
     from headwater.dbt import Artifacts, Manifest
     from headwater.warehouse import Warehouse
 
 FAIL_ON = ("breaking", "any", "none")
 CONTRACT_SUFFIXES = (".yaml", ".yml", ".json")
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One change found on one contract, with where it is written and (for breaks) its impact."""
-
-    contract: TableContract
-    change: ContractChange
-    line: int | None = None
-    cause: UpstreamCause | None = None
-    blast: BlastRadius | None = None
-
-    @property
-    def location(self) -> str:
-        line = self.line or self.contract.origin.line
-        return f"{self.contract.origin.file}:{line}" if line else self.contract.origin.file
 
 
 @dataclass(frozen=True)
@@ -281,21 +265,6 @@ def _check_one(
     return ContractResult(
         contract, findings, actual.source if actual else ("catalog" if from_catalog else "warehouse")
     )
-
-
-# run_results.json statuses of a model that did not (re)build its table.
-_NOT_BUILT = frozenset({"error", "skipped", "runtime error"})
-
-
-def build_failure(node_id: str | None, artifacts: Artifacts | None) -> BuildFailed | None:
-    """The model's last dbt run (run_results.json) errored or was skipped: its table is stale."""
-    runs = artifacts.run_results if artifacts else None
-    if node_id is None or runs is None:
-        return None
-    result = runs.results.get(node_id)
-    if result is None or result.status.lower() not in _NOT_BUILT:
-        return None
-    return BuildFailed(node_id, result.status.lower(), result.message or "")
 
 
 def _line_of(change: ContractChange, lines: dict[str, int | None]) -> int | None:

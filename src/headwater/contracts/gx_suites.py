@@ -17,10 +17,12 @@ from typing import Any
 
 import orjson
 
-from headwater.contracts.model import ColumnSpec, ContractKind, Origin, TableContract
+from headwater.contracts.model import TableContract
 from headwater.errors import ContractError
+from headwater.semantics.schema_contract import SCHEMA_EXPECTATION, resolve_contract
 
-SCHEMA_EXPECTATION = "expect_table_schema_to_match_contract"
+__all__ = ["SCHEMA_EXPECTATION", "GxExpectation", "contract_from_kwargs", "iter_suites", "load_gx_suite",
+           "read_expectations"]  # fmt: skip
 _NAME = re.compile(r'"name"\s*:\s*"([^"]+)"')
 _COLUMN_KWARGS = ("column", "column_A", "column_B")
 
@@ -140,90 +142,7 @@ def contract_from_kwargs(
 ) -> TableContract:
     """The contract the kwargs of one `expect_table_schema_to_match_contract` name: inline `columns`,
     `dbt_manifest` + `dbt_model`, or `odcs_path` (+ `odcs_schema`); `allow_extra`, `allow_widening` and
-    `dialect` as options. Pure reading (no GX import): `headwater.gx`'s expectation calls it too.
-    Paths are relative to the working directory, else to the folder of `suite` (when given)."""
-    where = str(suite) if suite is not None else "inline"
-    origin = Origin(ContractKind.GX, where)
-    if kwargs.get("columns"):
-        contract = TableContract(
-            name=table,
-            origin=origin,
-            schema=schema,
-            identifier=table,
-            columns=_columns(kwargs["columns"]),
-            dialect=kwargs.get("dialect"),
-        )
-    elif kwargs.get("dbt_manifest") and kwargs.get("dbt_model"):
-        contract = replace(
-            _dbt_contract(suite, str(kwargs["dbt_manifest"]), str(kwargs["dbt_model"])), origin=origin
-        )
-    elif kwargs.get("odcs_path"):
-        contract = replace(
-            _odcs_contract(suite, str(kwargs["odcs_path"]), kwargs.get("odcs_schema")), origin=origin
-        )
-    else:
-        raise ContractError(
-            f"{where}: {SCHEMA_EXPECTATION} on {table} names no contract; give `columns`, "
-            "`dbt_manifest` + `dbt_model`, or `odcs_path`."
-        )
-    if kwargs.get("allow_extra") is not None:
-        contract = replace(contract, allow_extra_columns=bool(kwargs["allow_extra"]))
-    # As ExpectTableSchemaToMatchContract: a widened type passes unless `allow_widening: false`.
-    return replace(contract, allow_widening=kwargs.get("allow_widening", True) is not False)
-
-
-def _near(suite: Path | None, reference: str) -> Path:
-    """A path in a suite is relative to the working directory, else to the suite's folder."""
-    candidate = Path(reference)
-    if candidate.is_absolute() or candidate.exists() or suite is None:
-        return candidate
-    return suite.parent / candidate
-
-
-def _dbt_contract(suite: Path | None, manifest_path: str, model: str) -> TableContract:
-    from headwater.contracts.dbt_contracts import contract_of
-    from headwater.dbt import load_artifacts
-
-    manifest = load_artifacts(
-        manifest_path=_near(suite, manifest_path), require_compiled=False, include_run_results=False
-    ).manifest
-    contract = contract_of(manifest.find_node(model), manifest.dialect)
-    if not contract.columns:
-        raise ContractError(
-            f"dbt model {model!r} declares no columns in {manifest_path}; add a contract to it."
-        )
-    return contract
-
-
-def _odcs_contract(suite: Path | None, odcs_path: str, schema_object: Any) -> TableContract:
-    from headwater.contracts.odcs import load_odcs
-
-    contracts = load_odcs(_near(suite, odcs_path))
-    if schema_object is None and len(contracts) == 1:
-        return contracts[0]
-    for contract in contracts:
-        if schema_object in (contract.name, contract.identifier):
-            return contract
-    names = ", ".join(c.name for c in contracts) or "none"
-    raise ContractError(
-        f"{suite or odcs_path}: no schema object {schema_object!r} in {odcs_path}; it has {names}."
-    )
-
-
-def _columns(raw: Any) -> tuple[ColumnSpec, ...]:
-    if isinstance(raw, Mapping):
-        return tuple(ColumnSpec(str(name), str(t) if t else None) for name, t in raw.items())
-    specs = []
-    for col in raw or ():
-        if not isinstance(col, Mapping) or not col.get("name"):
-            raise ContractError(f"a contract column has no name: {col!r}; give each column a name.")
-        required = bool(col.get("required")) or col.get("nullable") is False or bool(col.get("not_null"))
-        specs.append(
-            ColumnSpec(
-                name=str(col["name"]),
-                data_type=col.get("data_type") or col.get("type"),
-                required=required,
-                constraints=("not_null",) if required else (),
-            )
-        )
-    return tuple(specs)
+    `dialect` as options. The one reader, `headwater.semantics.schema_contract.resolve_contract`, which
+    the GX expectation and the tracer call too. Paths are relative to the working directory, else to the
+    folder of `suite` (when given)."""
+    return resolve_contract(table, kwargs, schema=schema, suite=suite)

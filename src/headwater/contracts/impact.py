@@ -12,94 +12,35 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from headwater.contracts.actual import NotReadable, read_node
+from headwater.contracts.actual import NotReadable, build_failure, read_node
 from headwater.contracts.check import rename_candidate
+from headwater.contracts.data_cause import data_cause
 from headwater.contracts.gx_suites import SCHEMA_EXPECTATION, GxExpectation, iter_suites, read_expectations
 from headwater.contracts.model import (
     ActualTable,
+    BlastRadius,
     BuildFailed,
     ColumnRemoved,
     ColumnSpec,
     ContractChange,
+    Finding,
     TableContract,
     TypeChanged,
+    UpstreamCause,
 )
 from headwater.contracts.types import TypeChange, compare_types, normalize_type
+from headwater.dbt import UniqueId
 from headwater.errors import HeadwaterError
 from headwater.lineage import ColumnRef, Edge, LineageGraph, build_lineage
 
 if TYPE_CHECKING:
-    from headwater.contracts.gate import Finding
     from headwater.dbt import Artifacts
+    from headwater.trace import Tracer
     from headwater.warehouse import Warehouse
-
-
-@dataclass(frozen=True)
-class UpstreamCause:
-    """Where a break entered: `node.column` changed as `change`; `path` are the lineage edges from
-    there to the broken column (first edge = the model that reads the changed column)."""
-
-    node: str
-    column: str
-    change: ContractChange
-    path: tuple[Edge, ...] = ()
-    through: tuple[str, ...] = ()  # models between the cause and the contract (table-level fallback)
-    # Set when `headwater.trace` found the cause of a data rule (see `data_cause`).
-    mechanism: str = ""  # source_data | join_miss | fan_out | filter | cast_failure | ...
-    summary: str = ""  # the tracer's one sentence
-    file: str = ""  # where the mechanism is written (a model's .sql), line when known
-    line: int | None = None
-
-    @property
-    def first_model(self) -> str | None:
-        if self.path:
-            return self.path[0].target.node
-        return self.through[0] if self.through else None
-
-    def describe(self) -> str:
-        if self.summary:
-            return f"{self.summary} [{self.mechanism}]" if self.mechanism else self.summary
-        text = f"{self.node}: {self.change.reason}"
-        if self.path:
-            edge = self.path[0]
-            where = f" at {edge.location}" if edge.location else ""
-            text += f"; read by {edge.target} ({edge.kind}{where})"
-        elif self.through:
-            text += f"; {self.through[0]} no longer selects {self.column}"
-        return text
-
-
-@dataclass(frozen=True)
-class BlastRadius:
-    columns: tuple[ColumnRef, ...] = ()
-    models: tuple[str, ...] = ()
-    exposures: tuple[str, ...] = ()
-    tests: tuple[str, ...] = ()
-    gx_expectations: tuple[str, ...] = ()
-    contracts: tuple[str, ...] = ()
-
-    @property
-    def empty(self) -> bool:
-        return not (self.models or self.exposures or self.tests or self.gx_expectations or self.contracts)
-
-    def describe(self) -> str:
-        parts = [
-            (len(self.models), "model"),
-            (len(self.exposures), "exposure"),
-            (len(self.tests), "dbt test"),
-            (len(self.gx_expectations), "GX expectation"),
-            (len(self.contracts), "contract"),
-        ]
-        shown = [f"{n} {what}{'s' if n != 1 else ''}" for n, what in parts if n]
-        return ", ".join(shown) if shown else "nothing downstream"
-
-
-def _short(unique_id: str) -> str:
-    return unique_id.split(".")[-1] if unique_id.startswith(("model.", "seed.", "snapshot.")) else unique_id
 
 
 class Impact:
@@ -119,7 +60,7 @@ class Impact:
         self.contracts = tuple(contracts)
         self._lineage = lineage
         self._actual: dict[str, ActualTable | None] = {}
-        self._trace: Any = None  # one headwater.trace Context per gate run: it caches checks it re-ran
+        self._tracer: Tracer | None = None  # one per gate run: it caches the checks it re-ran
         self.gx = tuple(e for path in iter_suites(gx_dirs) for e in read_expectations(path))
 
     @property
@@ -128,16 +69,16 @@ class Impact:
             self._lineage = build_lineage(self.artifacts)
         return self._lineage
 
-    def trace_context(self) -> Any:
-        """The `headwater.trace` context on this run's warehouse connection and lineage."""
+    @property
+    def tracer(self) -> Tracer | None:
+        """`headwater.trace` on this run's warehouse connection and lineage (None without a warehouse)."""
         if self.warehouse is None:
-            raise HeadwaterError("the trace needs a warehouse connection")
-        if self._trace is None:
-            from headwater.trace.context import Context
+            return None
+        if self._tracer is None:
+            from headwater.trace import Tracer
 
-            self._trace = Context(self.artifacts, self.lineage, self.warehouse)
-        # A fresh walk (the tracer skips what it already visited) sharing the checks already re-run.
-        return replace(self._trace, path=[], visited=set())
+            self._tracer = Tracer(self.artifacts, self.lineage, self.warehouse)
+        return self._tracer
 
     def explain(self, finding: Finding) -> Finding:
         node = finding.contract.node_id
@@ -154,10 +95,9 @@ class Impact:
         cause = self.cause(node, columns[0]) if len(columns) == 1 else None
         if cause is None and isinstance(finding.change, TypeChanged):
             cause = self._type_origin(node, columns[0], finding.change)
-        if cause is None and len(columns) == 1:
-            from headwater.contracts.data_cause import data_cause
-
-            cause = data_cause(self, node, finding.change)
+        tracer = self.tracer if cause is None and len(columns) == 1 else None
+        if tracer is not None and self.manifest.get(node) is not None:
+            cause = data_cause(tracer, UniqueId(node), finding.change)
         if cause is None and len(columns) == 1 and node.startswith("source."):
             # A contract on a source: the break entered right there.
             cause = UpstreamCause(node, columns[0], finding.change)
@@ -200,7 +140,6 @@ class Impact:
 
     def _failed_ancestor(self, node: str) -> UpstreamCause | None:
         """A skipped model: the nearest ancestor whose build errored (dbt skips what depends on it)."""
-        from headwater.contracts.gate import build_failure
         from headwater.dbt import TableGraph
 
         graph = TableGraph(self.manifest)

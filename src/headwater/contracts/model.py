@@ -4,6 +4,7 @@ A `TableContract` is read from a dbt model contract, an ODCS v3 schema object or
 checked against an `ActualTable` (warehouse information_schema or catalog.json). Each difference is
 one `ContractChange`, a tagged union of frozen dataclasses that each carry `breaking` and a one-line
 `reason`. The same union describes contract changes between two dbt states (`headwater diff`).
+A `Finding` is one change on one contract; explaining it adds an `UpstreamCause` and a `BlastRadius`.
 """
 
 from __future__ import annotations
@@ -11,9 +12,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from headwater.contracts.types import TypeChange
+
+if TYPE_CHECKING:
+    from headwater.lineage import ColumnRef, Edge
 
 
 class ContractKind(StrEnum):
@@ -315,3 +319,82 @@ ContractChange = (
     | BuildFailed
     | Unevaluated
 )
+
+
+# ---- explaining a change ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class UpstreamCause:
+    """Where a break entered: `node.column` changed as `change`; `path` are the lineage edges from
+    there to the broken column (first edge = the model that reads the changed column)."""
+
+    node: str
+    column: str
+    change: ContractChange
+    path: tuple[Edge, ...] = ()
+    through: tuple[str, ...] = ()  # models between the cause and the contract (table-level fallback)
+    # Set when `headwater.trace` found the cause of a data rule (see `data_cause`).
+    mechanism: str = ""  # source_data | join_miss | fan_out | filter | cast_failure | ...
+    summary: str = ""  # the tracer's one sentence
+    file: str = ""  # where the mechanism is written (a model's .sql), line when known
+    line: int | None = None
+
+    @property
+    def first_model(self) -> str | None:
+        if self.path:
+            return self.path[0].target.node
+        return self.through[0] if self.through else None
+
+    def describe(self) -> str:
+        if self.summary:
+            return f"{self.summary} [{self.mechanism}]" if self.mechanism else self.summary
+        text = f"{self.node}: {self.change.reason}"
+        if self.path:
+            edge = self.path[0]
+            where = f" at {edge.location}" if edge.location else ""
+            text += f"; read by {edge.target} ({edge.kind}{where})"
+        elif self.through:
+            text += f"; {self.through[0]} no longer selects {self.column}"
+        return text
+
+
+@dataclass(frozen=True)
+class BlastRadius:
+    columns: tuple[ColumnRef, ...] = ()
+    models: tuple[str, ...] = ()
+    exposures: tuple[str, ...] = ()
+    tests: tuple[str, ...] = ()
+    gx_expectations: tuple[str, ...] = ()
+    contracts: tuple[str, ...] = ()
+
+    @property
+    def empty(self) -> bool:
+        return not (self.models or self.exposures or self.tests or self.gx_expectations or self.contracts)
+
+    def describe(self) -> str:
+        parts = [
+            (len(self.models), "model"),
+            (len(self.exposures), "exposure"),
+            (len(self.tests), "dbt test"),
+            (len(self.gx_expectations), "GX expectation"),
+            (len(self.contracts), "contract"),
+        ]
+        shown = [f"{n} {what}{'s' if n != 1 else ''}" for n, what in parts if n]
+        return ", ".join(shown) if shown else "nothing downstream"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One change found on one contract, with where it is written and (for breaks) its impact."""
+
+    contract: TableContract
+    change: ContractChange
+    line: int | None = None
+    cause: UpstreamCause | None = None
+    blast: BlastRadius | None = None
+
+    @property
+    def location(self) -> str:
+        line = self.line or self.contract.origin.line
+        return f"{self.contract.origin.file}:{line}" if line else self.contract.origin.file

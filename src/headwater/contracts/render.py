@@ -9,9 +9,8 @@ from typing import Any
 
 import orjson
 
-from headwater.contracts.gate import ContractResult, Finding, GateReport
-from headwater.contracts.impact import BlastRadius, UpstreamCause
-from headwater.contracts.model import ContractKind, Unevaluated
+from headwater.contracts.gate import ContractResult, GateReport
+from headwater.contracts.model import BlastRadius, ContractKind, Finding, Unevaluated, UpstreamCause
 from headwater.lineage import Edge
 
 FORMATS = ("text", "json", "junit", "github")

@@ -21,8 +21,8 @@ from sqlglot.errors import SqlglotError
 
 from headwater.contracts.dbt_contracts import contract_changes, contracts_from_manifest
 from headwater.contracts.dbt_yaml import located_contracts
-from headwater.contracts.impact import BlastRadius, Impact
-from headwater.contracts.model import ContractChange, TableContract
+from headwater.contracts.impact import Impact
+from headwater.contracts.model import BlastRadius, ContractChange, TableContract
 from headwater.contracts.types import TypeChange, compare_types
 from headwater.dbt import Artifacts, Node, load_artifacts
 from headwater.lineage import Edge, EdgeKind, LineageGraph, build_lineage

@@ -10,9 +10,11 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Any, TypeVar, overload
 
 from headwater.errors import ArtifactError, ConfigError, suggest
+
+_T = TypeVar("_T")
 
 SUPPORTED_MANIFEST_VERSIONS = range(7, 13)  # manifest schema v7 (dbt 1.4) .. v12 (dbt 1.8+)
 _VERSION_RE = re.compile(r"/manifest/v(\d+)\.json")
@@ -291,7 +293,11 @@ class LazyNodes(Mapping[str, Node]):
             node = self._built[unique_id] = _node(self._raw[unique_id])
         return node
 
-    def get(self, unique_id: str, default: Any = None) -> Any:
+    @overload
+    def get(self, unique_id: str, /) -> Node | None: ...
+    @overload
+    def get(self, unique_id: str, /, default: Node | _T) -> Node | _T: ...
+    def get(self, unique_id: str, /, default: object = None) -> object:
         return self[unique_id] if unique_id in self._raw else default
 
     def __contains__(self, unique_id: object) -> bool:

@@ -38,7 +38,9 @@ class RunResults:
             for r in raw.get("results") or ()
             if r.get("unique_id")
         }
-        return cls(results=results, generated_at=meta.get("generated_at") or "", invocation_id=meta.get("invocation_id") or "")
+        return cls(
+            results=results, generated_at=meta.get("generated_at") or "", invocation_id=meta.get("invocation_id") or ""
+        )
 
 
 @dataclass(frozen=True)

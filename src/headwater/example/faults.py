@@ -41,11 +41,15 @@ def model_id(name: str) -> str:
 
 @dataclass(frozen=True)
 class GroundTruth:
-    """What an ideal tracer names: the node, the column (any of `columns`), the mechanism."""
+    """What an ideal tracer names: the node, the column (any of `columns`), the mechanism, and where: the
+    cause's line (in the model's SQL, or the source's YAML) contains `where`. `needs_history`: only a
+    comparison with the last good state can tell the cause (without one, `unknown` is the honest answer)."""
 
     node: str
     columns: tuple[str, ...]
     mechanism: Mechanism
+    where: str = ""
+    needs_history: bool = False
 
 
 @dataclass(frozen=True)
@@ -135,7 +139,7 @@ _ALL: tuple[Fault, ...] = (
         "null_customer_email",
         "data",
         "raw.customers.email arrives NULL for ~3% of customers",
-        GroundTruth(source_id("customers"), ("email",), "source_data"),
+        GroundTruth(source_id("customers"), ("email",), "source_data", where="name: email"),
         ExpectedFailure("dim_customers", "email", "not_null"),
         "UPDATE raw.customers SET email = NULL WHERE hash(customer_id, 101) % 100 < 3",
     ),
@@ -143,7 +147,7 @@ _ALL: tuple[Fault, ...] = (
         "duplicate_customers",
         "data",
         "~1% of raw.customers rows are loaded twice (duplicated keys)",
-        GroundTruth(source_id("customers"), ("customer_id",), "source_data"),
+        GroundTruth(source_id("customers"), ("customer_id",), "source_data", where="name: customer_id"),
         ExpectedFailure("dim_customers", "customer_id", "unique"),
         "INSERT INTO raw.customers SELECT * FROM raw.customers WHERE hash(customer_id, 102) % 100 < 1",
     ),
@@ -151,7 +155,7 @@ _ALL: tuple[Fault, ...] = (
         "payment_amount_x100",
         "data",
         "raw.payments.amount arrives in cents instead of currency units (x100) for ~2% of payments",
-        GroundTruth(source_id("payments"), ("amount",), "source_data"),
+        GroundTruth(source_id("payments"), ("amount",), "source_data", where="name: amount"),
         ExpectedFailure("mart_fraud_features", "amount", "between"),
         "UPDATE raw.payments SET amount = amount * 100 WHERE hash(payment_id, 103) % 100 < 2",
     ),
@@ -159,7 +163,7 @@ _ALL: tuple[Fault, ...] = (
         "stale_orders",
         "data",
         "raw.orders stopped loading 3 days ago (newest orders missing, _loaded_at 3 days old)",
-        GroundTruth(source_id("orders"), ("ordered_at", "_loaded_at"), "stale"),
+        GroundTruth(source_id("orders"), ("ordered_at", "_loaded_at"), "stale", where="ordered_at"),
         ExpectedFailure("fct_orders", "ordered_at", "freshness"),
         f"DELETE FROM raw.orders WHERE ordered_at > TIMESTAMP '{_STALE_SINCE}'",
         f"UPDATE raw.orders SET _loaded_at = least(_loaded_at, TIMESTAMP '{_STALE_SINCE}')",
@@ -168,7 +172,7 @@ _ALL: tuple[Fault, ...] = (
         "unknown_payment_method",
         "data",
         "raw.payments.payment_method has an unknown category 'crypto' for ~1% of payments",
-        GroundTruth(source_id("payments"), ("payment_method",), "source_data"),
+        GroundTruth(source_id("payments"), ("payment_method",), "source_data", where="name: payment_method"),
         ExpectedFailure("mart_fraud_features", "payment_method", "in_set"),
         "UPDATE raw.payments SET payment_method = 'crypto' WHERE hash(payment_id, 104) % 100 < 1",
     ),
@@ -176,7 +180,12 @@ _ALL: tuple[Fault, ...] = (
         "orphan_order_customers",
         "data",
         "~2% of raw.orders point at customer_id values that raw.customers does not have (orphan FKs)",
-        GroundTruth(model_id("int_orders_enriched"), ("customer_id",), "join_miss"),
+        GroundTruth(
+            model_id("int_orders_enriched"),
+            ("customer_id",),
+            "join_miss",
+            where="on orders.customer_id = customers.customer_id",
+        ),
         ExpectedFailure("fct_orders", "customer_region", "not_null"),
         "UPDATE raw.orders SET customer_id = customer_id + 1000000 WHERE hash(order_id, 105) % 100 < 2",
     ),
@@ -184,7 +193,7 @@ _ALL: tuple[Fault, ...] = (
         "rename_product_name",
         "schema",
         "raw.products.product_name was renamed to title by the source system",
-        GroundTruth(source_id("products"), ("product_name",), "schema_change"),
+        GroundTruth(source_id("products"), ("product_name",), "schema_change", where="name: product_name"),
         ExpectedFailure("dim_products", "product_name", "schema"),
         "ALTER TABLE raw.products RENAME COLUMN product_name TO title",
     ),
@@ -192,7 +201,7 @@ _ALL: tuple[Fault, ...] = (
         "retype_payment_amount",
         "schema",
         "raw.payments.amount became VARCHAR, with 'N/A' and decimal commas in ~4% of rows",
-        GroundTruth(source_id("payments"), ("amount",), "schema_change"),
+        GroundTruth(source_id("payments"), ("amount",), "schema_change", where="name: amount"),
         ExpectedFailure("mart_fraud_features", "amount", "not_null"),
         """CREATE OR REPLACE TABLE raw.payments AS
         SELECT * REPLACE (
@@ -204,7 +213,12 @@ _ALL: tuple[Fault, ...] = (
     _code_fault(
         "items_join_inner_to_left",
         "INNER JOIN to the product catalogue became a LEFT JOIN in int_order_items_enriched",
-        GroundTruth(model_id("int_order_items_enriched"), ("category", "product_id"), "join_miss"),
+        GroundTruth(
+            model_id("int_order_items_enriched"),
+            ("category", "product_id"),
+            "join_miss",
+            where="on items.product_id = products.product_id",
+        ),
         ExpectedFailure("fct_order_items", "category", "not_null"),
         "models/intermediate/int_order_items_enriched.sql",
         "inner join products",
@@ -213,7 +227,9 @@ _ALL: tuple[Fault, ...] = (
     _code_fault(
         "fraud_join_key_fanout",
         "mart_fraud_features joins orders on the wrong key (orders.customer_id), duplicating payments",
-        GroundTruth(model_id("mart_fraud_features"), ("customer_id", "order_id"), "fan_out"),
+        GroundTruth(
+            model_id("mart_fraud_features"), ("customer_id", "order_id"), "fan_out", where="orders.customer_id"
+        ),
         ExpectedFailure("mart_fraud_features", "payment_id", "unique"),
         "models/marts/mart_fraud_features.sql",
         "on payments.order_id = orders.order_id",
@@ -222,7 +238,7 @@ _ALL: tuple[Fault, ...] = (
     _code_fault(
         "events_filter_added",
         "a filter `device = 'web'` was added to stg_events, dropping app and tablet events",
-        GroundTruth(model_id("stg_events"), ("device",), "filter"),
+        GroundTruth(model_id("stg_events"), ("device",), "filter", where="device = 'web'"),
         ExpectedFailure("fct_events_daily", "device", "distinct_set"),
         "models/staging/stg_events.sql",
         "where event_type is not null",
@@ -231,7 +247,7 @@ _ALL: tuple[Fault, ...] = (
     _code_fault(
         "payment_cast_narrowed",
         "the cast of payments.amount was narrowed to decimal(5, 2): amounts >= 1,000 become NULL",
-        GroundTruth(model_id("stg_payments"), ("amount",), "cast_failure"),
+        GroundTruth(model_id("stg_payments"), ("amount",), "cast_failure", where="decimal(5, 2)"),
         ExpectedFailure("mart_fraud_features", "amount", "not_null"),
         "models/staging/stg_payments.sql",
         "try_cast(amount as decimal(12, 2))",
@@ -241,11 +257,44 @@ _ALL: tuple[Fault, ...] = (
         "country_join_lowercased",
         "the join to the country seed compares lower(country_code) with upper-case codes: no customer finds its "
         "country, risk_tier is NULL and fraud_score falls back to its default for most payments",
-        GroundTruth(model_id("int_orders_enriched"), ("country_code",), "join_miss"),
+        GroundTruth(
+            model_id("int_orders_enriched"), ("country_code",), "join_miss", where="lower(customers.country_code)"
+        ),
         ExpectedFailure("mart_fraud_features", "fraud_score", "most_common_share"),
         "models/intermediate/int_orders_enriched.sql",
         "on customers.country_code = countries.country_code",
         "on lower(customers.country_code) = countries.country_code",
+    ),
+    # Faults that need the memory (or a general mechanism) to be told apart from "has always been so".
+    _code_fault(
+        "product_price_unit_dropped",
+        "stg_products stopped converting cents to currency units: unit_price is 100x too large",
+        GroundTruth(model_id("stg_products"), ("unit_price",), "expression", where="as unit_price", needs_history=True),
+        ExpectedFailure("dim_products", "unit_price", "between"),
+        "models/staging/stg_products.sql",
+        "cast(unit_price_cents as decimal(12, 2)) / 100 as unit_price",
+        "cast(unit_price_cents as decimal(12, 2)) as unit_price",
+    ),
+    _code_fault(
+        "payment_method_sentinel",
+        "fct_orders writes the sentinel 'none' for orders without payments (a LEFT JOIN that always missed)",
+        GroundTruth(
+            model_id("fct_orders"), ("payment_method",), "expression", where="coalesce(order_payments.payment_method"
+        ),
+        ExpectedFailure("fct_orders", "payment_method", "in_set"),
+        "models/marts/fct_orders.sql",
+        "    order_payments.payment_method,",
+        "    coalesce(order_payments.payment_method, 'none') as payment_method,",
+    ),
+    _code_fault(
+        "customers_filtered_before_join",
+        "a WHERE in the customers CTE of int_orders_enriched drops recent sign-ups before the join",
+        GroundTruth(model_id("int_orders_enriched"), ("signup_date",), "filter", where="signup_date <"),
+        ExpectedFailure("fct_orders", "customer_region", "not_null"),
+        "models/intermediate/int_orders_enriched.sql",
+        "select customer_id, country_code, segment from {{ ref('stg_customers') }}",
+        "select customer_id, country_code, segment, signup_date from {{ ref('stg_customers') }}\n"
+        "    where signup_date < date '2025-06-01'",
     ),
 )
 

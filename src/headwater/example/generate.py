@@ -25,6 +25,8 @@ CATEGORIES = ("electronics", "home", "fashion", "grocery", "toys")
 DEVICES = ("web", "app", "tablet")
 EVENT_TYPES = ("page_view", "add_to_cart", "checkout", "login")
 SEGMENTS = ("consumer", "business")
+FIRST_NAMES = ("Ada", "Bo", "Chen", "Dara", "Eli", "Femi", "Gus", "Hana", "Ivo", "Jun")
+LAST_NAMES = ("Smith", "Garcia", "Müller", "Rossi", "Okafor", "Silva", "Tanaka", "Dubois")
 COUNTRY_CODES = ("US", "GB", "DE", "FR", "NL", "ES", "IT", "BR", "IN", "NG", "CA", "AU")
 
 
@@ -67,8 +69,8 @@ def generation_sql(counts: TableCounts) -> list[str]:
         SELECT
             i::INTEGER AS customer_id,
             'user' || i || '@example.com' AS email,
-            {_pick(("Ada", "Bo", "Chen", "Dara", "Eli", "Femi", "Gus", "Hana", "Ivo", "Jun"), "hash(i, 1)")} AS first_name,
-            {_pick(("Smith", "Garcia", "Müller", "Rossi", "Okafor", "Silva", "Tanaka", "Dubois"), "hash(i, 2)")} AS last_name,
+            {_pick(FIRST_NAMES, "hash(i, 1)")} AS first_name,
+            {_pick(LAST_NAMES, "hash(i, 2)")} AS last_name,
             {_pick(COUNTRY_CODES, "hash(i, 3)")} AS country_code,
             CASE WHEN u(i, 4) < 0.05 THEN NULL WHEN u(i, 4) < 0.25 THEN 'business' ELSE 'consumer' END AS segment,
             {as_of} - to_days((1 + floor(u(i, 5) * 1000))::INTEGER) AS signup_at,

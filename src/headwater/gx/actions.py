@@ -82,7 +82,7 @@ class ContractGateAction(ValidationAction):
     severities: list[str] = ["critical"]
     meta_key: str = "contract"
 
-    def run(self, checkpoint_result: CheckpointResult, action_context: ActionContext | None = None) -> dict:
+    def run(self, checkpoint_result: CheckpointResult, action_context: ActionContext | None = None) -> dict[str, Any]:
         outcome = summarise(checkpoint_result, None)
         blocking = gated_failures(outcome.failures, self.severities, self.meta_key)
         if blocking:
@@ -99,11 +99,17 @@ class TraceRootCauseAction(ValidationAction):
     """On any failed expectation, run headwater's tracer (`headwater.trace`) with the dbt project and
     warehouse configured here, and write its reports to `report_dir`.
 
+    On every run it also remembers (`record_history`): each expectation's outcome goes to the history store
+    (`history` URL, else $HEADWATER_HISTORY, else `<project_dir>/.headwater/history.duckdb`) and, when the
+    checkpoint passed and `snapshot_on_success`, a snapshot of the project (`headwater snapshot`, within
+    `snapshot_budget_seconds`) that the outcomes point to.
+
     The action result: {"reports": [paths: the checkpoint result JSON, then one report per format],
     "verdicts": ["<suite>/<expectation> <column>: <verdict> - <root cause>", one per failure],
-    "error": None or why the tracer could not run}. A tracer that cannot run (warehouse unreachable, bad
-    project) does not stop the checkpoint: the gate after it must still decide, so the reason is returned
-    and written to `<stem>-trace-error.txt`.
+    "error": None or why the tracer could not run, "history": {"store", "outcomes", "snapshot",
+    "snapshot_error"} or {"error": why nothing was recorded}}. Neither a tracer nor a history that cannot
+    run (warehouse unreachable, bad project) stops the checkpoint: the gate after it must still decide, so
+    the reason is returned (and, for the tracer, written to `<stem>-trace-error.txt`).
     """
 
     type: Literal["headwater_trace_root_cause"] = "headwater_trace_root_cause"
@@ -114,6 +120,10 @@ class TraceRootCauseAction(ValidationAction):
     warehouse: str | None = None  # a URL (duckdb:///path, postgresql://...) instead of the dbt profile
     report_dir: str = "headwater_reports"
     formats: list[str] = ["json", "md", "text"]
+    history: str | None = None  # history store URL (default: $HEADWATER_HISTORY, else in project_dir)
+    record_history: bool = True
+    snapshot_on_success: bool = True
+    snapshot_budget_seconds: float = 60.0
 
     @validator("formats")
     def _known_formats(cls, formats: list[str]) -> list[str]:
@@ -122,15 +132,22 @@ class TraceRootCauseAction(ValidationAction):
             raise ValueError(f"unknown report format(s) {unknown}; use {', '.join(TRACE_FORMATS)}")
         return formats
 
-    def run(self, checkpoint_result: CheckpointResult, action_context: ActionContext | None = None) -> dict:
-        if checkpoint_result.success:
+    def run(self, checkpoint_result: CheckpointResult, action_context: ActionContext | None = None) -> dict[str, Any]:
+        if checkpoint_result.success and not self.record_history:
             return {"reports": [], "verdicts": [], "error": None}
         # Release the warehouse file held by the checkpoint's datasources before the tracer opens it.
         close_datasources(self._resolve_context().context)
+        raw = checkpoint_result_dict(checkpoint_result)
+        history = remember(raw, self) if self.record_history else None
+        if checkpoint_result.success:
+            return {"reports": [], "verdicts": [], "error": None, "history": history}
+        result = self._trace(checkpoint_result, raw)
+        return {**result, "history": history} if history is not None else result
+
+    def _trace(self, checkpoint_result: CheckpointResult, raw: dict[str, Any]) -> dict[str, Any]:
         folder = Path(self.report_dir)
         folder.mkdir(parents=True, exist_ok=True)
         stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
-        raw = checkpoint_result_dict(checkpoint_result)
         result_path = folder / f"{checkpoint_result.name}-{stamp}-validation.json"
         result_path.write_bytes(
             orjson.dumps(raw, option=orjson.OPT_INDENT_2 | orjson.OPT_SERIALIZE_NUMPY, default=str)
@@ -146,6 +163,28 @@ class TraceRootCauseAction(ValidationAction):
             ]
             return {"reports": [str(result_path), str(error_path)], "verdicts": lines, "error": str(err)}
         return {"reports": [str(result_path), *reports], "verdicts": verdicts, "error": None}
+
+
+def remember(raw: dict[str, Any], action: TraceRootCauseAction) -> dict[str, Any]:
+    """Record the run's outcomes (and a snapshot when it passed) in the history; never raises a
+    HeadwaterError: {"error": reason} instead, so the checkpoint and the gate after it carry on."""
+    from headwater.history.checkpoint import remember_checkpoint
+    from headwater.history.snapshot import SnapshotOptions
+
+    snapshot = None
+    if action.snapshot_on_success:
+        snapshot = SnapshotOptions(
+            project_dir=Path(action.project_dir),
+            profiles_dir=Path(action.profiles_dir) if action.profiles_dir else None,
+            target=action.target,
+            warehouse_url=action.warehouse,
+            history=action.history,
+            budget_seconds=action.snapshot_budget_seconds,
+        )
+    try:
+        return remember_checkpoint(raw, action.project_dir, action.history, snapshot).to_dict()
+    except HeadwaterError as err:
+        return {"error": str(err)}
 
 
 def run_tracer(raw: dict[str, Any], action: TraceRootCauseAction, stem: Path) -> tuple[list[str], list[str]]:

@@ -19,11 +19,11 @@ from great_expectations.datasource.fluent.interfaces import Batch
 from great_expectations.validator.metric_configuration import MetricConfiguration
 from great_expectations.validator.metrics_calculator import MetricsCalculator
 
-from headwater.contracts.types import TypeFamily, normalize_type
 from headwater.errors import ConfigError, suggest
 from headwater.gx import metrics as m
 from headwater.gx.datasource import DuckDBDatasource, duckdb_url
-from headwater.gx.logic import drift
+from headwater.semantics import drift
+from headwater.semantics.types import TypeFamily, normalize_type
 
 BASELINE_VERSION = 1
 _NUMERIC = {TypeFamily.INTEGER, TypeFamily.DECIMAL, TypeFamily.FLOAT, TypeFamily.NUMBER}

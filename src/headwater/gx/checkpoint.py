@@ -26,9 +26,9 @@ import sqlalchemy as sa
 from great_expectations.checkpoint.checkpoint import Checkpoint, CheckpointResult
 from great_expectations.core.expectation_suite import ExpectationSuite
 from great_expectations.core.result_format import ResultFormat
-from great_expectations.data_context import AbstractDataContext
+from great_expectations.data_context.data_context.abstract_data_context import AbstractDataContext
 from great_expectations.data_context.types.base import ProgressBarsConfig
-from great_expectations.exceptions import DataContextError
+from great_expectations.exceptions.exceptions import DataContextError
 
 from headwater.errors import ConfigError, WarehouseError, suggest
 from headwater.gx.datasource import DuckDBDatasource, duckdb_url
@@ -145,7 +145,7 @@ def failures_of(raw: Mapping[str, Any]) -> tuple[FailedExpectation, ...]:
 
 def checkpoint_result_dict(result: CheckpointResult) -> dict[str, Any]:
     """JSON-able checkpoint result: GX's own validation result dicts, one per suite."""
-    validations = [run_result.to_json_dict() for run_result in result.run_results.values()]
+    validations = [r.to_json_dict() for r in result.run_results.values()]  # type: ignore[no-untyped-call]
     return {
         "checkpoint": result.name,
         "success": bool(result.success),
@@ -187,7 +187,7 @@ def _ensure_datasource(context: AbstractDataContext, warehouse: Path) -> DuckDBD
             f"Datasource {DATASOURCE_NAME!r} in {context.root_directory} is of type {existing.type!r},"
             " not 'duckdb'; rename it or point the marts checkpoint at another context."
         )
-    datasource: DuckDBDatasource = context.data_sources.add_duckdb(  # type: ignore[attr-defined]
+    datasource: DuckDBDatasource = context.data_sources.add_duckdb(
         DATASOURCE_NAME, connection_string=url
     )
     return datasource

@@ -152,7 +152,7 @@ class DuckDBDatasource(SQLDatasource):
 
     def _create_engine(self) -> sa.Engine:
         # Used by GX for test_connection and asset checks: read-only as well.
-        kwargs: dict[str, Any] = dict(self.kwargs)  # type: ignore[arg-type]
+        kwargs: dict[str, Any] = dict(self.kwargs)
         connect_args = dict(kwargs.pop("connect_args", None) or {})
         connect_args["read_only"] = True
         return sa.create_engine(str(self.connection_string), connect_args=connect_args, **kwargs)

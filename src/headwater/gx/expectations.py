@@ -1,5 +1,6 @@
 """headwater's GX expectations: thin classes that gather metrics (computed in the engine) and hand them to
-the plain functions of `headwater.gx.logic`. Names and kwargs are public API; stored in a suite as
+the plain functions of `headwater.semantics` (the same ones the tracer and the gate decide with).
+Names and kwargs are public API; stored in a suite as
 `expect_table_schema_to_match_contract`, `expect_column_distribution_to_match_baseline`,
 `expect_table_to_be_fresh`, `expect_column_most_common_value_share_to_be_below`,
 `expect_column_values_to_exist_in_table`. Importing this module registers them with GX.
@@ -7,15 +8,13 @@ the plain functions of `headwater.gx.logic`. Names and kwargs are public API; st
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
-import orjson
 from great_expectations.expectations.expectation import BatchExpectation, ColumnAggregateExpectation
 from great_expectations.validator.metric_configuration import MetricConfiguration
 
 from headwater.gx import metrics as m
-from headwater.gx.logic import drift, freshness, schema_contract, shares
+from headwater.semantics import clock, drift, durations, freshness, schema_contract, shares
 
 Metrics = dict[str, Any]
 
@@ -55,7 +54,7 @@ class ExpectTableSchemaToMatchContract(BatchExpectation):
     success_keys = ("columns", "dbt_manifest", "dbt_model", "odcs_path", "odcs_schema", "dialect",
                     "allow_extra", "exact_order", "allow_widening")  # fmt: skip
 
-    def _validate(self, metrics: Metrics, runtime_configuration: dict | None = None,
+    def _validate(self, metrics: Metrics, runtime_configuration: dict[str, Any] | None = None,
                   execution_engine: Any = None) -> dict[str, Any]:  # fmt: skip
         kwargs = self.configuration.kwargs
         observed = metrics[m.SCHEMA]
@@ -63,9 +62,8 @@ class ExpectTableSchemaToMatchContract(BatchExpectation):
         contract = schema_contract.resolve_contract(relation, kwargs)
         actual = schema_contract.actual_table(relation, observed, _dialect(execution_engine))
         violations = schema_contract.schema_violations(
-            contract, actual, exact_order=bool(kwargs.get("exact_order")),
-            allow_widening=kwargs.get("allow_widening", True) is not False,
-        )  # fmt: skip
+            contract, actual, exact_order=schema_contract.exact_order(kwargs)
+        )
         return {
             "success": not violations,
             "result": {
@@ -102,22 +100,10 @@ class ExpectColumnDistributionToMatchBaseline(ColumnAggregateExpectation):
     )
 
     def _profile(self) -> drift.Profile:
-        kwargs = self.configuration.kwargs
-        if kwargs.get("baseline"):
-            return drift.profile_from_dict(kwargs["baseline"])
-        path = kwargs.get("baseline_path")
-        if not path:
-            raise ValueError(
-                "give `baseline` (a profile) or `baseline_path` (a file from `headwater baseline`)"
-            )
-        data = orjson.loads(Path(str(path)).read_bytes())
-        columns = data.get("columns", data)
-        if kwargs["column"] not in columns:
-            raise ValueError(f"baseline {path} has no profile for column {kwargs['column']!r}")
-        return drift.profile_from_dict(columns[kwargs["column"]])
+        return drift.profile_from_kwargs(self.configuration.kwargs)
 
     def get_validation_dependencies(
-        self, execution_engine: Any = None, runtime_configuration: dict | None = None
+        self, execution_engine: Any = None, runtime_configuration: dict[str, Any] | None = None
     ) -> Any:
         dependencies = super().get_validation_dependencies(execution_engine, runtime_configuration)
         profile = self._profile()
@@ -127,13 +113,10 @@ class ExpectColumnDistributionToMatchBaseline(ColumnAggregateExpectation):
             _add_metric(self, dependencies, m.TOP_VALUES, {"limit": 1000})
         return dependencies
 
-    def _validate(self, metrics: Metrics, runtime_configuration: dict | None = None,
+    def _validate(self, metrics: Metrics, runtime_configuration: dict[str, Any] | None = None,
                   execution_engine: Any = None) -> dict[str, Any]:  # fmt: skip
         kwargs = self.configuration.kwargs
-        thresholds = drift.Thresholds(
-            psi=kwargs.get("psi_threshold", 0.2), ks_pvalue=kwargs.get("ks_pvalue", 0.01),
-            chi2_pvalue=kwargs.get("chi2_pvalue", 0.01), min_sample_size=int(kwargs.get("min_sample_size", 100)),
-        )  # fmt: skip
+        thresholds = drift.thresholds_from_kwargs(kwargs)
         profile = self._profile()
         if isinstance(profile, drift.NumericProfile):
             verdict = drift.evaluate_numeric(profile, metrics[m.BINNED_COUNTS], thresholds)
@@ -150,7 +133,8 @@ class ExpectColumnDistributionToMatchBaseline(ColumnAggregateExpectation):
 
 
 class ExpectTableToBeFresh(ColumnAggregateExpectation):
-    """max(`column`) is within `max_lag` ("12h", "1d" or seconds) of `reference_time` (ISO; default now, UTC)."""
+    """max(`column`) is within `max_lag` ("30m", "12h", "1d", "2w" or seconds) of `reference_time` (ISO;
+    default now). Naive timestamps are UTC, in the column and in `reference_time`."""
 
     max_lag: str | float = "1d"
     reference_time: str | None = None
@@ -158,13 +142,11 @@ class ExpectTableToBeFresh(ColumnAggregateExpectation):
     metric_dependencies = ("column.max",)
     success_keys = ("max_lag", "reference_time")
 
-    def _validate(self, metrics: Metrics, runtime_configuration: dict | None = None,
+    def _validate(self, metrics: Metrics, runtime_configuration: dict[str, Any] | None = None,
                   execution_engine: Any = None) -> dict[str, Any]:  # fmt: skip
         kwargs = self.configuration.kwargs
         verdict = freshness.evaluate_freshness(
-            metrics["column.max"],
-            freshness.parse_lag(kwargs.get("max_lag", "1d")),
-            kwargs.get("reference_time"),
+            metrics["column.max"], durations.lag_seconds(kwargs), clock.reference_time(kwargs)
         )
         return {
             "success": verdict.success,
@@ -185,13 +167,13 @@ class ExpectColumnMostCommonValueShareToBeBelow(ColumnAggregateExpectation):
     success_keys = ("max_share",)
 
     def get_validation_dependencies(
-        self, execution_engine: Any = None, runtime_configuration: dict | None = None
+        self, execution_engine: Any = None, runtime_configuration: dict[str, Any] | None = None
     ) -> Any:
         dependencies = super().get_validation_dependencies(execution_engine, runtime_configuration)
         _add_metric(self, dependencies, m.TOP_VALUES, {"limit": 1})
         return dependencies
 
-    def _validate(self, metrics: Metrics, runtime_configuration: dict | None = None,
+    def _validate(self, metrics: Metrics, runtime_configuration: dict[str, Any] | None = None,
                   execution_engine: Any = None) -> dict[str, Any]:  # fmt: skip
         top = metrics[m.TOP_VALUES]
         verdict = shares.evaluate_mcv_share(
@@ -199,8 +181,11 @@ class ExpectColumnMostCommonValueShareToBeBelow(ColumnAggregateExpectation):
         )
         return {
             "success": verdict.success,
-            "result": {"observed_value": verdict.share, "details": {"value": verdict.value, "count": verdict.count,
-                                                                    "total": verdict.total, "summary": verdict.summary}},
+            "result": {
+                "observed_value": verdict.share,
+                "details": {"value": verdict.value, "count": verdict.count, "total": verdict.total,
+                            "summary": verdict.summary},
+            },
         }  # fmt: skip
 
 
@@ -216,7 +201,7 @@ class ExpectColumnValuesToExistInTable(ColumnAggregateExpectation):
     metric_dependencies = (m.ORPHANS,)
     success_keys = ("to_table", "to_column", "mostly", "sample_size")
 
-    def _validate(self, metrics: Metrics, runtime_configuration: dict | None = None,
+    def _validate(self, metrics: Metrics, runtime_configuration: dict[str, Any] | None = None,
                   execution_engine: Any = None) -> dict[str, Any]:  # fmt: skip
         found = metrics[m.ORPHANS]
         verdict = shares.evaluate_orphans(found["orphans"], found["checked"], found["sample"],

@@ -13,7 +13,8 @@ from typing import Any, cast
 import pandas as pd
 import sqlalchemy as sa
 from great_expectations.core.metric_domain_types import MetricDomainTypes
-from great_expectations.execution_engine import PandasExecutionEngine, SqlAlchemyExecutionEngine
+from great_expectations.execution_engine.pandas_execution_engine import PandasExecutionEngine
+from great_expectations.execution_engine.sqlalchemy_execution_engine import SqlAlchemyExecutionEngine
 from great_expectations.expectations.metrics.column_aggregate_metric_provider import (
     ColumnAggregateMetricProvider,
 )
@@ -204,7 +205,8 @@ class TableSchema(TableMetricProvider):
 
     @metric_value(engine=SqlAlchemyExecutionEngine)
     def _sqlalchemy(cls, execution_engine: SqlAlchemyExecutionEngine, metric_domain_kwargs: Kw,
-                    metric_value_kwargs: Kw, metrics: Kw, runtime_configuration: Kw) -> list[dict[str, Any]]:  # fmt: skip
+                    metric_value_kwargs: Kw, metrics: Kw,
+                    runtime_configuration: Kw) -> list[dict[str, Any]]:  # fmt: skip
         batch_id: Any = (
             metric_domain_kwargs.get("batch_id") or execution_engine.batch_manager.active_batch_data_id
         )

@@ -12,7 +12,8 @@ API (stable; other packages rely on it)
   snapshots are analysed in topological order; results are cached in `cache_dir` (default
   `<target>/headwater/`), keyed by each model's checksum + compiled SQL + its parents' schemas, next to
   a summary keyed by one hash over every node's inputs: when nothing changed, `stats()` comes from the
-  summary and per-model results are read only when edges are asked for. A corrupt/foreign cache is ignored. `workers=None` forks one analysis process per CPU (the CLI does);
+  summary and per-model results are read only when edges are asked for. A corrupt/foreign cache is ignored.
+  `workers=None` forks one analysis process per CPU (the CLI does);
   `always_qualify=True` runs sqlglot's `qualify()` on every model (a cross-check; slower).
 - `LineageGraph`:
   - `model(unique_id) -> ModelLineage` (columns, edges, dialect, error); sources/seeds give no edges.

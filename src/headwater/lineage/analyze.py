@@ -72,7 +72,12 @@ def analyze_model(
     try:
         mapping = schema if isinstance(schema, MappingSchema) else schema()
         tree = qualify(
-            tree, dialect=dialect, schema=mapping, validate_qualify_columns=False, quote_identifiers=False, identify=False
+            tree,
+            dialect=dialect,
+            schema=mapping,
+            validate_qualify_columns=False,
+            quote_identifiers=False,
+            identify=False,
         )
         root = build_scope(tree)
     except (SqlglotError, KeyError, ValueError, AttributeError) as err:

@@ -61,9 +61,10 @@ class LineageCache:
         if self.path is None:
             return None
         data = _read_json(self.path.with_name(SUMMARY_NAME))
-        if data.get("run_key") != run_key or not isinstance(data.get("stats"), dict):
+        stats = data.get("stats")
+        if data.get("run_key") != run_key or not isinstance(stats, dict):
             return None
-        return data["stats"]
+        return stats
 
     def save_summary(self, run_key: str, stats: Mapping[str, Any]) -> None:
         if self.path is not None:

@@ -29,7 +29,8 @@ class RawLineage(NamedTuple):
     error: str = ""
 
     def to_json(self) -> list[Any]:
-        return [self.node, list(self.columns), [list(e) for e in self.edges], [list(e) for e in self.row_edges], self.error]
+        edges, row_edges = [list(e) for e in self.edges], [list(e) for e in self.row_edges]
+        return [self.node, list(self.columns), edges, row_edges, self.error]
 
     @classmethod
     def from_json(cls, data: list[Any]) -> RawLineage:

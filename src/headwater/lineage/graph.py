@@ -26,7 +26,8 @@ EXTERNAL_PREFIX = "external."  # the same as `scopes.EXTERNAL_PREFIX` (not impor
 @dataclass(frozen=True)
 class LineageStats:
     """Coverage of a manifest. `resolved`: model columns whose every value path ends at a source/seed
-    column, an external relation's column (also counted in `external`) or a literal; `unknown`: model columns with at least one UNKNOWN value edge of their own;
+    column, an external relation's column (also counted in `external`) or a literal; `unknown`: model columns
+    with at least one UNKNOWN value edge of their own;
     `unresolved_upstream`: the rest (an ancestor column is unknown). Row edges are counted apart."""
 
     models: int

@@ -53,7 +53,13 @@ def render_tree(graph: LineageGraph, refs: Sequence[ColumnRef], depth: int | Non
 
 
 def _tree(
-    graph: LineageGraph, ref: ColumnRef, depth: int | None, upstream: bool, prefix: str, seen: set[ColumnRef], out: list[str]
+    graph: LineageGraph,
+    ref: ColumnRef,
+    depth: int | None,
+    upstream: bool,
+    prefix: str,
+    seen: set[ColumnRef],
+    out: list[str],
 ) -> None:
     if depth is not None and depth <= 0:
         return
@@ -67,7 +73,8 @@ def _tree(
         if nxt in seen:
             continue
         seen.add(nxt)
-        _tree(graph, nxt, None if depth is None else depth - 1, upstream, prefix + ("    " if last else "│   "), seen, out)
+        deeper = None if depth is None else depth - 1
+        _tree(graph, nxt, deeper, upstream, prefix + ("    " if last else "│   "), seen, out)
 
 
 def render_json(refs: Sequence[ColumnRef], edges: Iterable[Edge], direction: str) -> str:

@@ -144,7 +144,8 @@ def projection_leaves(ctx: Context, scope: Scope, projection: exp.Expr, name: st
                 break  # a scalar subquery has one output column
     for func in parts.udfs:
         if parts_of(func).columns:
-            leaves.append(unknown(f"udf: {func.name}() is not a known function; its effect on the value is not analysed"))
+            why = f"udf: {func.name}() is not a known function; its effect on the value is not analysed"
+            leaves.append(unknown(why))
     if not leaves:  # a literal, now(), count(*): no upstream column
         leaves.append(Leaf(None, None, max(rank, EXPR), True, projection))
     return leaves
@@ -157,7 +158,10 @@ def compose(inner: Leaf, rank: int, renamed: bool, step: exp.Expr | str) -> Leaf
     # Ties keep the step nearer the leaf, except that SQL written in the model beats a `*` expansion.
     keep_inner = inner.step is not None and (
         (inner.rank, inner.renamed) > (rank, renamed)
-        or ((inner.rank, inner.renamed) == (rank, renamed) and (isinstance(step, str) or not isinstance(inner.step, str)))
+        or (
+            (inner.rank, inner.renamed) == (rank, renamed)
+            and (isinstance(step, str) or not isinstance(inner.step, str))
+        )
     )
     if keep_inner and rank <= inner.rank and (inner.renamed or not renamed):
         return inner  # the step adds nothing (a `*` or a plain reference): no new object
@@ -183,7 +187,8 @@ def resolve_column(ctx: Context, scope: Scope, column: exp.Column) -> list[Leaf]
         return []  # WITH RECURSIVE: the recursive branch adds no lineage beyond the anchor branch
     if source is None:
         if scope.udtf_scopes or scope.lateral_sources:
-            return [unknown(f"unnest/lateral: {column.sql(ctx.dialect)} comes from an UNNEST/LATERAL, which is not analysed")]
+            sql = column.sql(ctx.dialect)
+            return [unknown(f"unnest/lateral: {sql} comes from an UNNEST/LATERAL, which is not analysed")]
         return [unknown(f"unresolved column: {column.sql(ctx.dialect)} refers to an unknown table alias")]
     return resolve_in_source(ctx, source, name, column)
 
@@ -249,7 +254,8 @@ def resolve_in_source(ctx: Context, source: Source, name: str, column: exp.Colum
             # Its columns are only those the SQL names through it; none is ever guessed.
             return [Leaf(external_id(source), name)]
         if has_column(ctx, source, name) is False:
-            return [unknown(f"missing column: {name} is not a column of {_relation(source)} (catalog, YAML or lineage)")]
+            where = _relation(source)
+            return [unknown(f"missing column: {name} is not a column of {where} (catalog, YAML or lineage)")]
         return [Leaf(uid, name)]
     if source.is_udtf:
         shown = column.sql(ctx.dialect) if column is not None else name

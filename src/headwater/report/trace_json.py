@@ -22,6 +22,22 @@ def to_dict(result: TraceResult) -> dict[str, Any]:
         "seconds": round(result.seconds, 3),
         "exit_code": result.exit_code,
         "summary": {"failures": len(result.failures), **counts, "probes": result.probe_count},
+        "incidents": [
+            {
+                "cause": {
+                    "node": i.cause.node,
+                    "column": i.cause.column,
+                    "mechanism": i.cause.mechanism.value,
+                    "file": i.cause.file,
+                    "line": i.cause.line,
+                    "summary": i.cause.summary,
+                },
+                "failures": list(i.failures),
+                "downstream": list(i.downstream),
+                "exposures": list(i.exposures),
+            }
+            for i in result.incidents
+        ],
         "failures": failures,
     }
 
@@ -49,20 +65,31 @@ def _failure(failure: Failure) -> dict[str, Any]:
                 "join_side": c.join_side,
                 "share": c.share,
                 "summary": c.summary,
+                "decided_by": c.decided_by,
                 "evidence": {**asdict(c.evidence), "sample_keys": list(c.evidence.sample_keys)},
             }
             for c in failure.root_causes
         ],
         "path": [asdict(step) for step in failure.path],
+        "timeline": [asdict(event) for event in failure.timeline],
         "probes": [
-            {"sql": p.sql, "rows": p.rows, "seconds": round(p.seconds, 4), "purpose": p.purpose, "relation": p.relation, "error": p.error}
+            {
+                "sql": p.sql,
+                "rows": p.rows,
+                "seconds": round(p.seconds, 4),
+                "purpose": p.purpose,
+                "relation": p.relation,
+                "error": p.error,
+            }
             for p in failure.probes
         ],
         "rows": [
             {
                 "key": r.key,
                 "row": r.row,
-                "upstream": [{"node": u.node, "relation": u.relation, "key": u.key, "values": u.values} for u in r.upstream],
+                "upstream": [
+                    {"node": u.node, "relation": u.relation, "key": u.key, "values": u.values} for u in r.upstream
+                ],
             }
             for r in failure.rows
         ],

@@ -24,33 +24,48 @@ def render_failure(failure: Failure) -> list[str]:
             "",
             "| kind | column | expression | location | explains | at fault | downstream |",
             "|---|---|---|---|---|---|---|",
-            f"| {cause.kind.value} | `{cause.column}` | `{_cell(cause.expression)}` | {_cell(where)} | {cause.share:.0%} "
-            f"| {_cell(cause.evidence.failing_here)} | {_cell(cause.evidence.failing_downstream)} |",
+            f"| {cause.kind.value} | `{cause.column}` | `{_cell(cause.expression)}` | {_cell(where)} "
+            f"| {cause.share:.0%} | {_cell(cause.evidence.failing_here)} "
+            f"| {_cell(cause.evidence.failing_downstream)} |",
             "",
         ]
         if cause.evidence.detail:
             out.append(f"Evidence: {cause.evidence.detail}")
+        if cause.decided_by:
+            out.append(f"Decided by: {cause.decided_by}")
         if cause.evidence.sample_keys:
             out.append("Sample: " + ", ".join(f"`{k}`" for k in cause.evidence.sample_keys))
         if cause.evidence.sql:
             out += ["", "```sql", cause.evidence.sql, "```"]
         out.append("")
+    if failure.timeline:
+        out += ["### Timeline", "", "| when | what | node | |", "|---|---|---|---|"]
+        for event in failure.timeline:
+            out.append(f"| {event.at[:19]} | {event.kind} | `{event.node}` | {_cell(event.summary)}"
+                       + (f" **({event.mark})**" if event.mark else "") + " |")
+        out.append("")
     if failure.path:
         out += ["### Path", "", "| node | column | check | fails | observed | via |", "|---|---|---|---|---|---|"]
         for step in failure.path:
             fails = "yes" if step.failed else ("no" if step.failed is False else f"? {step.error}")
-            out.append(f"| `{step.node}` | `{step.column}` | {_cell(step.check)} | {_cell(fails)} | {_cell(step.observed)} | {step.via} |")
+            out.append(
+                f"| `{step.node}` | `{step.column}` | {_cell(step.check)} | {_cell(fails)} "
+                f"| {_cell(step.observed)} | {step.via} |"
+            )
         out.append("")
     if failure.probes:
         out += [f"<details><summary>{len(failure.probes)} probes</summary>", ""]
         for probe in failure.probes:
-            out += [f"- {probe.purpose} ({probe.rows} rows, {probe.seconds:.3f} s){' — ' + probe.error if probe.error else ''}", "", "```sql", probe.sql, "```", ""]
+            error = f" — {probe.error}" if probe.error else ""
+            out += [f"- {probe.purpose} ({probe.rows} rows, {probe.seconds:.3f} s){error}", ""]
+            out += ["```sql", probe.sql, "```", ""]
         out += ["</details>", ""]
     return out
 
 
 def render(result: TraceResult) -> str:
-    out = ["# headwater trace", "", f"{len(result.failures)} failure(s) · {result.probe_count} warehouse queries · {result.seconds:.2f} s · {result.warehouse}", ""]
+    counts = f"{len(result.failures)} failure(s) · {result.probe_count} warehouse queries · {result.seconds:.2f} s"
+    out = ["# headwater trace", "", f"{counts} · {result.warehouse}", ""]
     for failure in result.failures:
         out += render_failure(failure)
     return "\n".join(out)

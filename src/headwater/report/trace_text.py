@@ -5,7 +5,12 @@ from __future__ import annotations
 
 from headwater.trace.model import Failure, PathStep, TraceResult, Verdict
 
-_MARK = {Verdict.TRACED: "✓ traced", Verdict.UNKNOWN: "? unknown", Verdict.NOT_REPRODUCED: "= passes now", Verdict.UNTRACEABLE: "- untraceable"}
+_MARK = {
+    Verdict.TRACED: "✓ traced",
+    Verdict.UNKNOWN: "? unknown",
+    Verdict.NOT_REPRODUCED: "= passes now",
+    Verdict.UNTRACEABLE: "- untraceable",
+}
 
 
 def _short(node: str) -> str:
@@ -24,20 +29,25 @@ def render_failure(failure: Failure, sql: bool = False, max_causes: int = 3) -> 
     asked = f"  ({failure.expectation})" if failure.expectation not in failure.check else ""
     lines = [f"{subject}.{failure.column or '*'}  {failure.check}{asked}  [{_MARK[failure.verdict]}]"]
     top = failure.top
-    if failure.verdict != Verdict.TRACED and not (top is not None and failure.reason in (top.evidence.detail, top.summary)):
+    said_below = top is not None and failure.reason in (top.evidence.detail, top.summary)
+    if failure.verdict != Verdict.TRACED and not said_below:
         lines.append(f"  {failure.reason}")  # the unknown root cause below says it already otherwise
     for rank, cause in enumerate(failure.root_causes[:max_causes], start=1):
         where = f"{cause.file}:{cause.line}" if cause.line else cause.file
         lines.append(f"  {rank}. {cause.summary}")
-        lines.append(
-            f"     {cause.kind.value} · {cause.mechanism.value} · {_short(cause.node)}.{cause.column} · {where} · explains {cause.share:.0%}"
-        )
+        what = f"{cause.kind.value} · {cause.mechanism.value} · {_short(cause.node)}.{cause.column}"
+        lines.append(f"     {what} · {where} · explains {cause.share:.0%}")
+        if cause.decided_by:
+            lines.append(f"     decided by {cause.decided_by}")
         if cause.evidence.sample_keys:
             lines.append(f"     e.g. {'; '.join(cause.evidence.sample_keys[:3])}")
         if sql and cause.evidence.sql:
             lines.append(f"     probe: {cause.evidence.sql}")
     if len(failure.root_causes) > max_causes:
         lines.append(f"  … {len(failure.root_causes) - max_causes} more root causes (see --format json)")
+    for event in failure.timeline[:6]:
+        mark = f" [{event.mark}]" if event.mark else ""
+        lines.append(f"  {event.at[:16]}  {event.kind}{mark}: {event.summary}")
     if failure.path:
         shown = [_step(s) for s in failure.path[:8]]
         more = f" … (+{len(failure.path) - 8})" if len(failure.path) > 8 else ""
@@ -50,11 +60,21 @@ def render_failure(failure: Failure, sql: bool = False, max_causes: int = 3) -> 
 
 def render(result: TraceResult, sql: bool = False) -> str:
     lines: list[str] = []
+    for number, incident in enumerate(result.incidents, start=1):
+        cause = incident.cause
+        where = f"{cause.file}:{cause.line}" if cause.line else cause.file
+        reach = f"{len(incident.downstream)} downstream nodes" + (
+            f", exposures {', '.join(_short(e) for e in incident.exposures)}" if incident.exposures else "")
+        lines.append(f"incident {number}: {cause.mechanism.value} at {_short(cause.node)}.{cause.column} ({where})"
+                     f" · {len(incident.failures)} failed check(s): {'; '.join(incident.failures)} · {reach}")
+    if result.incidents:
+        lines.append("")
     for failure in result.failures:
         lines += render_failure(failure, sql)
         lines.append("")
     traced = sum(1 for f in result.failures if f.verdict == Verdict.TRACED)
     lines.append(
-        f"{len(result.failures)} failure(s), {traced} traced · {result.probe_count} warehouse queries · {result.seconds:.2f} s"
+        f"{len(result.failures)} failure(s), {traced} traced · {result.probe_count} warehouse queries"
+        f" · {result.seconds:.2f} s"
     )
     return "\n".join(lines)

@@ -17,10 +17,12 @@ import types
 from typing import Any
 
 from headwater.trace.api import trace
+from headwater.trace.explain import Tracer
 from headwater.trace.model import (
     CauseKind,
     ContributingRow,
     Evidence,
+    Explanation,
     Failure,
     Mechanism,
     PathStep,
@@ -34,12 +36,14 @@ __all__ = [
     "CauseKind",
     "ContributingRow",
     "Evidence",
+    "Explanation",
     "Failure",
     "Mechanism",
     "PathStep",
     "RootCause",
     "RowProvenance",
     "TraceResult",
+    "Tracer",
     "Verdict",
     "trace",
 ]

@@ -1,20 +1,21 @@
 """`headwater.trace(...)`: the public entry point. Normalises its loose inputs once, then walks each failure.
 
-    >>> import headwater
-    >>> result = headwater.trace("checkpoint_result.json", project_dir="dbt_project_example")  # doctest: +SKIP
-    >>> result.failures[0].top.summary                                                           # doctest: +SKIP
+>>> import headwater
+>>> result = headwater.trace("checkpoint_result.json", project_dir="dbt_project_example")  # doctest: +SKIP
+>>> result.failures[0].top.summary                                                           # doctest: +SKIP
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 import time
 from collections.abc import Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlglot import exp
 
@@ -27,18 +28,26 @@ from headwater.trace.checks import (
     Untraceable,
     columns_of,
     describe,
-    from_question,
 )
+from headwater.trace.gx_map import check_from_question
 from headwater.trace.measures import Outcome, failing_predicate
-from headwater.trace.model import CauseKind, Failure, RootCause, TraceResult, Verdict
+from headwater.trace.model import CauseKind, Failure, PathStep, RootCause, TimelineEvent, TraceResult, Verdict
+
+if TYPE_CHECKING:
+    from headwater.dbt import Artifacts, Manifest, Node, UniqueId
+    from headwater.lineage import LineageGraph
+    from headwater.trace.context import Context
+    from headwater.trace.gx_results import FailedExpectation
+    from headwater.trace.memory import Memory
+    from headwater.warehouse import Warehouse
 
 
 @dataclass(frozen=True)
-class Question:
+class TraceQuestion:
     """One failure to trace: a check on a node (from a GX result or asked directly)."""
 
     expectation: str
-    node: str
+    node: UniqueId | str  # "" when the batch matches no node (`unmapped` says why)
     check: Check
     suite: str = ""
     reported_failing: int | None = None
@@ -63,9 +72,16 @@ def trace(
     rows: int = 0,
     as_of: datetime | None = None,
     timeout_seconds: float = 300.0,
+    history: str | None = None,
+    state: str | Path | None = None,
+    use_history: bool = True,
 ) -> TraceResult:
     """Trace every failed expectation of a GX validation result (a file path or its parsed JSON), or one
     direct question (`node`, `column`, `check`, `args`), to its root causes upstream.
+
+    The trace compares against the last good state when there is one: the history store (`history` URL,
+    `$HEADWATER_HISTORY`, or the project's `.headwater/history.duckdb` when it exists; `use_history=False`
+    ignores it) and `state`, a dbt target directory of the deployed run (code and schema only).
 
     Raises ConfigError (exit 2) for bad input, WarehouseError (exit 3) when the warehouse is unreachable.
     """
@@ -78,7 +94,9 @@ def trace(
     config = (
         from_url(warehouse, timeout_seconds)
         if warehouse
-        else from_profile(project, Path(profiles_dir) if profiles_dir else None, target, timeout_seconds=timeout_seconds)
+        else from_profile(
+            project, Path(profiles_dir) if profiles_dir else None, target, timeout_seconds=timeout_seconds
+        )
     )
     # Opening the warehouse (tens of ms for a large DuckDB file, a network round trip for PostgreSQL)
     # releases the GIL: do it while the artifacts and the lineage load. A usage error still wins over an
@@ -89,6 +107,8 @@ def trace(
             artifacts = load_artifacts(project_dir=project, target_path=target_path, include_run_results=False)
             questions = _questions(artifacts.manifest, result, node, column, check, args or {}, overrides or {})
             lineage = build_lineage(artifacts)
+            memory = _memory(project, history, Path(state) if state is not None else None, use_history,
+                             artifacts.manifest.metadata.project_name)
         except BaseException:
             _close_when_open(opening)
             raise
@@ -96,9 +116,14 @@ def trace(
     failures: list[Failure] = []
     with conn:
         for question in questions:
-            failures.append(_trace_one(artifacts, lineage, conn, question, rows, as_of))
-    source = str(result) if isinstance(result, str | Path) else ("validation result" if result is not None else "question")
-    return TraceResult(tuple(failures), config.describe(), time.perf_counter() - started, source)
+            failures.append(_trace_one(artifacts, lineage, conn, question, rows, as_of, memory))
+    source = (
+        str(result) if isinstance(result, str | Path) else ("validation result" if result is not None else "question")
+    )
+    from headwater.trace.incidents import incidents
+
+    grouped = incidents(failures, artifacts.manifest)
+    return TraceResult(tuple(failures), config.describe(), time.perf_counter() - started, source, grouped)
 
 
 def _close_when_open(opening: Future[Any]) -> None:
@@ -107,14 +132,14 @@ def _close_when_open(opening: Future[Any]) -> None:
 
 
 def _questions(
-    manifest: Any,
+    manifest: Manifest,
     result: str | Path | Mapping[str, Any] | None,
     node: str | None,
     column: str | None,
     check: str | Check | None,
     args: Mapping[str, str],
     overrides: Mapping[str, str],
-) -> list[Question]:
+) -> list[TraceQuestion]:
     from headwater.trace.gx_results import failed_expectations, read_validation_result
 
     if result is not None:
@@ -128,14 +153,14 @@ def _questions(
     if node is None or check is None:
         raise ConfigError("pass a GX validation result file, or --node, --column and --check")
     target = manifest.find_node(node)
-    parsed = check if not isinstance(check, str) else from_question(check, column or "", dict(args))
+    parsed = check if not isinstance(check, str) else check_from_question(check, column or "", dict(args))
     if isinstance(check, str) and not column and parsed.name not in ("row_count", "schema", "untraceable"):
         raise ConfigError(f"--check {check} needs --column; pass the column of {target.name} to check")
-    return [Question(check if isinstance(check, str) else describe(parsed), target.unique_id, parsed, asked=True)]
+    return [TraceQuestion(check if isinstance(check, str) else describe(parsed), target.unique_id, parsed, asked=True)]
 
 
-def _question(manifest: Any, failed: Any, overrides: Mapping[str, str]) -> Question:
-    """One failed expectation -> a Question. A batch that matches no node is not a usage error of the whole
+def _question(manifest: Manifest, failed: FailedExpectation, overrides: Mapping[str, str]) -> TraceQuestion:
+    """One failed expectation -> a TraceQuestion. A batch that matches no node is not a usage error of the whole
     run: that failure is reported `unknown` with the reason, the others are still traced."""
     from headwater.trace.mapping import UnmappedBatch, node_for_batch
 
@@ -144,35 +169,90 @@ def _question(manifest: Any, failed: Any, overrides: Mapping[str, str]) -> Quest
         unmapped = ""
     except UnmappedBatch as err:
         node, unmapped = "", str(err)
-    return Question(failed.expectation_type, node, failed.check, failed.suite, failed.unexpected_count,
-                    unmapped=unmapped, relation=failed.batch.describe())
+    return TraceQuestion(
+        failed.expectation_type,
+        node,
+        failed.check,
+        failed.suite,
+        failed.unexpected_count,
+        unmapped=unmapped,
+        relation=failed.batch.describe(),
+    )
 
 
-def _trace_one(artifacts: Any, lineage: Any, conn: Any, question: Question, rows: int, as_of: datetime | None) -> Failure:
+def _memory(project: Path, history: str | None, state: Path | None, use_history: bool, name: str) -> Memory:
+    from headwater.history.store import ENV_VAR, open_store, store_url
+    from headwater.trace.memory import load_memory
+
+    if state is not None and not (state / "manifest.json").is_file():
+        raise ConfigError(f"--state {state} holds no manifest.json; pass the target/ directory of the deployed run")
+    store = None
+    if use_history:
+        url = store_url(history, project)
+        explicit = bool(history or os.environ.get(ENV_VAR))
+        # The project's own store is used when it exists (forensics by default); one named explicitly must.
+        if explicit or Path(url.split("://", 1)[1].removeprefix("/")).is_file():
+            store = open_store(history, project, create=False)
+    return load_memory(store, state, name)
+
+
+def _trace_one(
+    artifacts: Artifacts,
+    lineage: LineageGraph,
+    conn: Warehouse,
+    question: TraceQuestion,
+    rows: int,
+    as_of: datetime | None,
+    memory: Memory | None = None,
+) -> Failure:
     from headwater.trace.context import Context
+    from headwater.trace.engine import Walk
     from headwater.trace.provenance import provenance
-    from headwater.trace.walk import check_at, walk
 
     check = question.check
     if question.unmapped:
-        return Failure(question.expectation, "", question.relation, ",".join(columns_of(check)), describe(check),
-                       Verdict.UNKNOWN, reason=question.unmapped, suite=question.suite)
+        return Failure(
+            question.expectation,
+            "",
+            question.relation,
+            ",".join(columns_of(check)),
+            describe(check),
+            Verdict.UNKNOWN,
+            reason=question.unmapped,
+            suite=question.suite,
+        )
     ctx = Context(artifacts, lineage, conn, as_of)
     node = ctx.node(question.node)
     first_probe = len(conn.probes)
     column = ",".join(columns_of(check))
-    base = Failure(question.expectation, node.unique_id, ctx.label(node), column, describe(check), Verdict.UNKNOWN, suite=question.suite)
+    base = Failure(
+        question.expectation,
+        node.unique_id,
+        ctx.label(node),
+        column,
+        describe(check),
+        Verdict.UNKNOWN,
+        suite=question.suite,
+    )
     if isinstance(check, Untraceable):
         reason = f"{check.expectation_type}: " + (check.reason or "not an expectation headwater can re-run upstream")
         return replace(base, verdict=Verdict.UNTRACEABLE, reason=reason)
     if question.asked:
         _validate_columns(ctx, node, check)
-    outcome = check_at(ctx, node, check, "failure")
+    walk = Walk(ctx)
+    outcome = walk.check(node, check, "failure")
+    if memory is not None and outcome.failed:
+        ctx.good = memory.good_for(check, node.unique_id, outcome)
     if outcome.failed is False:
-        return replace(base, verdict=Verdict.NOT_REPRODUCED, path=tuple(ctx.path), probes=tuple(conn.probes[first_probe:]),
-                       reason=f"{describe(check)} passes on {ctx.label(node)} now ({outcome.observed})")
-    causes = [_because(c, node.name, column, check, outcome) for c in walk(ctx, node, check, outcome)]
-    ranked = _rank(causes, outcome.failing or question.reported_failing)
+        return replace(
+            base,
+            verdict=Verdict.NOT_REPRODUCED,
+            path=tuple(walk.path),
+            probes=tuple(conn.probes[first_probe:]),
+            reason=f"{describe(check)} passes on {ctx.label(node)} now ({outcome.observed})",
+        )
+    causes = [_because(c, node.name, column, check, outcome) for c in walk.causes(node, check, outcome)]
+    ranked = rank(causes, outcome.failing or question.reported_failing)
     known = [c for c in ranked if c.kind != CauseKind.UNKNOWN]
     if known:
         verdict, reason = Verdict.TRACED, ""
@@ -182,8 +262,27 @@ def _trace_one(artifacts: Any, lineage: Any, conn: Any, question: Question, rows
         verdict = Verdict.UNKNOWN
         reason = outcome.error or "no ancestor reproduces the failure and no local mechanism explains it"
     samples = provenance(ctx, node, check, rows) if rows else ()
-    return replace(base, verdict=verdict, root_causes=tuple(ranked), path=tuple(ctx.path),
-                   probes=tuple(conn.probes[first_probe:]), reason=reason, rows=samples)
+    events = _timeline(memory, artifacts, node.unique_id, walk.path, column, ranked)
+    return replace(
+        base,
+        verdict=verdict,
+        root_causes=tuple(ranked),
+        path=tuple(walk.path),
+        probes=tuple(conn.probes[first_probe:]),
+        reason=reason,
+        rows=samples,
+        timeline=events,
+    )
+
+
+def _timeline(memory: Memory | None, artifacts: Artifacts, node: str, path: list[PathStep], column: str,
+              causes: list[RootCause]) -> tuple[TimelineEvent, ...]:
+    from headwater.trace.memory import timeline_of, today
+
+    if memory is None or not memory.snapshots:
+        return ()
+    nodes = list(dict.fromkeys([node, *(s.node for s in path), *(c.node for c in causes)]))
+    return timeline_of(memory, today(artifacts), nodes, column, causes[0].node if causes else node)
 
 
 def _because(cause: RootCause, node: str, column: str, check: Check, outcome: Outcome) -> RootCause:
@@ -199,7 +298,7 @@ def _because(cause: RootCause, node: str, column: str, check: Check, outcome: Ou
 
 
 def _count(check: Check, failing: int | None) -> str:
-    """" for 1,204 rows": what `failing` counts depends on the check (rows, duplicate rows, missing values)."""
+    """ " for 1,204 rows": what `failing` counts depends on the check (rows, duplicate rows, missing values)."""
     if not failing:
         return ""
     if isinstance(check, Unique):
@@ -211,7 +310,7 @@ def _count(check: Check, failing: int | None) -> str:
     return f" for {failing:,} rows"
 
 
-def _validate_columns(ctx: Any, node: Any, check: Check) -> None:
+def _validate_columns(ctx: Context, node: Node, check: Check) -> None:
     if check.name == "schema":
         return
     known = set(ctx.lineage.columns_of(node.unique_id))
@@ -223,7 +322,7 @@ def _validate_columns(ctx: Any, node: Any, check: Check) -> None:
             raise ConfigError(f"{node.name} has no column {column!r}.{suggest(column, sorted(known))}")
 
 
-def _rank(causes: list[RootCause], failing: int | None) -> list[RootCause]:
+def rank(causes: list[RootCause], failing: int | None) -> list[RootCause]:
     """Merge duplicates (same node, column, mechanism) and sort by the share of the failure explained."""
     merged: dict[tuple[str, str, str], RootCause] = {}
     for cause in causes:

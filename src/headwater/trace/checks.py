@@ -1,8 +1,9 @@
 """The checks headwater can re-run upstream, as a tagged union of frozen dataclasses.
 
 A Check names columns of one relation; `rename` moves it to another relation along a lineage edge.
-How each check becomes SQL lives in `headwater.trace.measures`; how GX expectations become checks lives
-in `headwater.trace.gx_map`.
+How each check becomes SQL lives in `headwater.trace.measures`; how GX expectations (and CLI questions)
+become checks lives in `headwater.trace.gx_map`; what a check's numbers mean (its verdict) lives in
+`headwater.semantics`, shared with the GX expectations.
 """
 
 from __future__ import annotations
@@ -85,18 +86,24 @@ class RowCount:
 
 @dataclass(frozen=True)
 class Schema:
-    """Columns that must exist (`exact`: and no others) and expected types (column, type) pairs."""
+    """Columns that must exist (`exact`: and no others) and expected types: (column, physical type) pairs
+    written in `dialect` (None: the warehouse's), and (column, ODCS logical type) pairs. A widened type
+    passes unless `allow_widening` is False; `exact_order`: the columns keep the listed order."""
 
     columns: tuple[str, ...] = ()
     types: tuple[tuple[str, str], ...] = ()
     exact: bool = False
     column: str = ""
+    logical_types: tuple[tuple[str, str], ...] = ()
+    allow_widening: bool = True
+    exact_order: bool = False
+    dialect: str | None = None
     name: ClassVar[str] = "schema"
 
 
 @dataclass(frozen=True)
 class Freshness:
-    """max(column) is at least `as_of - max_age_seconds` (as_of None: now)."""
+    """max(column) is at least `as_of - max_age_seconds` (as_of None: now). Naive datetimes are UTC."""
 
     column: str
     max_age_seconds: float
@@ -113,18 +120,23 @@ class Drift:
     values: tuple[Any, ...] = ()
     shares: tuple[float, ...] = ()
     bins: tuple[float, ...] = ()
-    threshold: float = 0.2  # population stability index
+    threshold: float | None = 0.2  # population stability index (None: not tested)
     min_sample_size: int = 0  # fewer non-null rows: not judged
+    ks_pvalue: float | None = None  # numeric: fail below this two-sample KS p-value
+    chi2_pvalue: float | None = None  # categorical: fail below this chi-square p-value
+    count: int = 0  # rows behind the baseline shares (the KS / chi-square sample size)
     name: ClassVar[str] = "drift"
 
 
 @dataclass(frozen=True)
 class Referential:
-    """Every non-null value of `column` exists in `to_relation.to_column` (no orphans)."""
+    """Every non-null value of `column` exists in `to_relation.to_column` (no orphans; with `mostly`, at
+    least that share of the non-null rows)."""
 
     column: str
     to_relation: str
     to_column: str
+    mostly: float = 1.0
     name: ClassVar[str] = "referential"
 
 
@@ -187,7 +199,8 @@ def columns_of(check: Check) -> tuple[str, ...]:
     if isinstance(check, Unique):
         return check.columns
     if isinstance(check, Schema):
-        return check.columns + tuple(c for c, _ in check.types if c not in check.columns)
+        typed = tuple(dict.fromkeys(c for c, _ in (*check.types, *check.logical_types) if c not in check.columns))
+        return check.columns + typed
     return (check.column,) if check.column else ()
 
 
@@ -200,6 +213,7 @@ def rename(check: Check, mapping: dict[str, str]) -> Check:
             check,
             columns=tuple(mapping.get(c, c) for c in check.columns),
             types=tuple((mapping.get(c, c), t) for c, t in check.types),
+            logical_types=tuple((mapping.get(c, c), t) for c, t in check.logical_types),
         )
     if check.column:
         return replace(check, column=mapping.get(check.column, check.column))
@@ -238,9 +252,3 @@ def describe(check: Check) -> str:
         return f"untraceable ({check.expectation_type})"
     return check.name
 
-
-def from_question(check: str, column: str, args: dict[str, str]) -> Check:
-    """A check from `--check NAME --column COL --arg key=value`, as the CLI and the API take it."""
-    from headwater.trace.gx_map import check_from_question
-
-    return check_from_question(check, column, args)

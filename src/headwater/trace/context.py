@@ -1,22 +1,29 @@
-"""What one trace needs at hand: artifacts, lineage, the warehouse, and per-node helpers (relation,
-label, key column, where an expression is written)."""
+"""What the rules of one trace have at hand: artifacts, lineage, the warehouse, the checks re-run so far
+(cached, and logged for the path), and per-node helpers (relation, label, key column, where an expression is
+written). The engine owns the walk; the Context only answers questions about nodes."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import sqlglot
 from sqlglot import exp
 from sqlglot.errors import SqlglotError
 
-from headwater.dbt import Artifacts, Node
-from headwater.lineage import LineageGraph
+from headwater.dbt import Artifacts, Node, UniqueId
+from headwater.errors import ConfigError
+from headwater.lineage import ColumnRef, Edge, EdgeKind, LineageGraph
 from headwater.lineage.locate import Locator
-from headwater.trace.measures import Outcome
+from headwater.trace.checks import Check, columns_of, describe
+from headwater.trace.measures import Outcome, evaluate
 from headwater.trace.model import PathStep
 from headwater.warehouse import Warehouse
+
+if TYPE_CHECKING:
+    from headwater.trace.memory import GoodState
 
 LEAF_TYPES = frozenset({"source", "seed", "snapshot"})
 
@@ -27,16 +34,51 @@ class Context:
     lineage: LineageGraph
     warehouse: Warehouse
     as_of: datetime | None = None
-    path: list[PathStep] = field(default_factory=list)
-    visited: set[tuple[str, str]] = field(default_factory=set)
+    good: GoodState | None = None  # the last good state, when the history (or --state) has one
     outcomes: dict[tuple[str, str], Outcome] = field(default_factory=dict)  # (node, check) -> outcome
+    log: list[PathStep] = field(default_factory=list)  # every check re-run, in order (the engine drains it)
 
     @property
     def dialect(self) -> str:
         return self.warehouse.dialect
 
-    def node(self, unique_id: str) -> Node:
+    def node(self, unique_id: str | UniqueId) -> Node:
         return self.artifacts.manifest[unique_id]
+
+    def check(self, node: Node, check: Check, via: str) -> Outcome:
+        """`check` evaluated on a node's relation (or compiled SQL, for ephemeral models): once per trace."""
+        key = (node.unique_id, repr(check))
+        if key in self.outcomes:
+            return self.outcomes[key]
+        source = self.source(node)
+        if source is None:
+            outcome = Outcome(check, None, error=f"{node.name} has no relation to query")
+        else:
+            outcome = evaluate(self.warehouse, source, [check], self.label(node), self.as_of, self.resolve,
+                               self.relation(node))[0]
+        self.log.append(self.step(node, check, outcome, via))
+        self.outcomes[key] = outcome
+        return outcome
+
+    def step(self, node: Node, check: Check, outcome: Outcome, via: str) -> PathStep:
+        return PathStep(node=node.unique_id, relation=self.label(node), column=",".join(columns_of(check)),
+                        check=describe(check), failed=outcome.failed, failing=outcome.failing, total=outcome.total,
+                        observed=outcome.observed, sql=outcome.sql, error=outcome.error, via=via)
+
+    def value_edges(self, node: Node, column: str) -> list[Edge]:
+        """The edges that give `node.column` its values (not the join/filter/group row edges)."""
+        return [e for e in self.lineage.edges_into(ColumnRef(node.unique_id, column)) if not e.kind.is_row_edge]
+
+    def parents(self, node: Node) -> list[Node]:
+        kinds = ("model", "seed", "snapshot", "source")
+        return [self.node(d) for d in node.depends_on if d.split(".", 1)[0] in kinds]
+
+    def unknown_reason(self, node: Node, column: str) -> str:
+        """Why the lineage of a column is unknown, as the lineage says it ("" when it does not)."""
+        for edge in self.lineage.edges_into(ColumnRef(node.unique_id, column)):
+            if edge.kind == EdgeKind.UNKNOWN and edge.reason:
+                return f"lineage of {node.name}.{column} is unknown: {edge.reason}"
+        return ""
 
     def is_leaf(self, node: Node) -> bool:
         models = [d for d in node.depends_on if d.split(".", 1)[0] in ("model", "seed", "snapshot", "source")]
@@ -72,7 +114,7 @@ class Context:
         node: Node | None
         try:
             node = self.artifacts.manifest.find_node(text)
-        except Exception:
+        except ConfigError:
             parts = text.split(".")
             node = self.artifacts.manifest.node_by_relation(
                 parts[-3] if len(parts) > 2 else None, parts[-2] if len(parts) > 1 else None, parts[-1]

@@ -1,13 +1,24 @@
-"""Checks that need their own query: compound unique, most-common-value share, drift, referential, schema."""
+"""Checks that need their own query: compound unique, most-common-value share, drift, referential, schema.
+
+The SQL is here; each verdict is `headwater.semantics`' (the same function the GX expectation calls).
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlglot import exp
 
-from headwater.trace.checks import Drift, McvShare, Referential, Schema, Unique
-from headwater.trace.measures import Outcome, col, psi
-from headwater.trace.types import same_type
+from headwater.contracts.model import ActualColumn, ActualTable, ColumnSpec, ContractKind, Origin, TableContract
+from headwater.semantics import drift as drift_rules
+from headwater.semantics import schema_contract, shares
+from headwater.trace.checks import Drift, McvShare, Referential, Schema, Unique, columns_of
+from headwater.trace.outcome import Outcome, col
 from headwater.warehouse import Warehouse
+
+
+def _not_null(column: exp.Expr) -> exp.Expr:
+    return exp.not_(exp.Is(this=column.copy(), expression=exp.Null()))
 
 
 def compound_unique(warehouse: Warehouse, source: exp.Expr, check: Unique, label: str) -> Outcome:
@@ -30,20 +41,25 @@ def compound_unique(warehouse: Warehouse, source: exp.Expr, check: Unique, label
 
 
 def mcv_share(warehouse: Warehouse, source: exp.Expr, check: McvShare, label: str, total: int) -> Outcome:
+    """The most common non-NULL value and its share of the non-NULL rows (`total`, all rows, is kept for
+    the callers' signature; the share is of non-NULL rows, as in the GX expectation)."""
     c = col(check.column)
+    nonnull = exp.Window(this=exp.func("sum", exp.Count(this=exp.Star())))
     query = (
-        exp.select(c, exp.alias_(exp.Count(this=exp.Star()), "hw_n"))
+        exp.select(c, exp.alias_(exp.Count(this=exp.Star()), "hw_n"), exp.alias_(nonnull, "hw_nonnull"))
         .from_(source.copy())
+        .where(_not_null(c))
         .group_by(c.copy())
-        .order_by(exp.Ordered(this=exp.column("hw_n"), desc=True))
+        .order_by(exp.Ordered(this=exp.column("hw_n"), desc=True), exp.Ordered(this=c.copy()))
         .limit(1)
     )
     result = warehouse.query(query, purpose=f"most common value on {label}", relation=label)
-    row = result.first()
-    n = int(row.get("hw_n") or 0)
-    share = n / total if total else 0.0
+    row = result.first() if result.rows else {}
+    n, checked = int(row.get("hw_n") or 0), int(row.get("hw_nonnull") or 0)
     value = row.get(check.column)
-    return Outcome(check, share >= check.max_share, n, total, f"{value!r} holds {share:.1%} of rows", result.probe.sql, value=value)
+    verdict = shares.evaluate_mcv_share([(value, n)] if n else [], checked, check.max_share)
+    observed = f"{value!r} holds {verdict.share:.1%} of non-NULL rows"
+    return Outcome(check, not verdict.success, n, checked, observed, result.probe.sql, value=value)
 
 
 def drift(warehouse: Warehouse, source: exp.Expr, check: Drift, label: str) -> Outcome:
@@ -59,66 +75,83 @@ def drift(warehouse: Warehouse, source: exp.Expr, check: Drift, label: str) -> O
     query = (
         exp.select(exp.alias_(bucket, "hw_bucket"), exp.alias_(exp.Count(this=exp.Star()), "hw_n"))
         .from_(source.copy())
-        .where(exp.not_(exp.Is(this=c.copy(), expression=exp.Null())))
+        .where(_not_null(c))
         .group_by(exp.column("hw_bucket"))
     )
     result = warehouse.query(query, purpose=f"distribution on {label}", relation=label)
-    counts = {row[0]: int(row[1]) for row in result.rows}
+    counts: dict[Any, int] = {row[0]: int(row[1]) for row in result.rows}
     rows = sum(counts.values())
-    if rows < check.min_sample_size:
-        return Outcome(check, False, None, rows, f"{rows} rows: fewer than {check.min_sample_size}, not judged", result.probe.sql)
-    total = rows or 1
+    thresholds = drift_rules.Thresholds(check.threshold, check.ks_pvalue, check.chi2_pvalue, check.min_sample_size)
     if check.bins:
-        actual = [counts.get(i, 0) / total for i in range(len(check.shares))]
+        profile = drift_rules.NumericProfile(tuple(check.bins), tuple(check.shares), check.count)
+        binned = [counts.get(i, 0) for i in range(len(check.bins) - 1)]
+        verdict = drift_rules.evaluate_numeric(profile, binned, thresholds)
     else:
-        keys = [str(v) for v in check.values]
-        by_text = {str(k): v for k, v in counts.items()}
-        actual = [by_text.get(k, 0) / total for k in keys]
-    expected = list(check.shares)
-    # values the baseline did not list: one "other" bucket on both sides
-    other_actual, other_expected = max(0.0, 1.0 - sum(actual)), max(0.0, 1.0 - sum(expected))
-    if other_actual > 1e-9 or other_expected > 1e-9:
-        actual.append(other_actual)
-        expected.append(other_expected)
-    value = psi(expected, actual)
-    return Outcome(check, value > check.threshold, None, rows, f"PSI {value:.3f} (threshold {check.threshold})", result.probe.sql)
+        categories = drift_rules.CategoricalProfile(tuple(check.values), tuple(check.shares), check.count)
+        verdict = drift_rules.evaluate_categorical(categories, counts, rows, thresholds)
+    if verdict.psi is None:
+        return Outcome(check, False, None, rows, f"{rows} rows: fewer than {check.min_sample_size}, not judged",
+                       result.probe.sql)  # fmt: skip
+    observed = f"PSI {verdict.psi:.3f} (threshold {check.threshold})"
+    if not verdict.success:
+        observed += ": " + "; ".join(verdict.reasons)
+    return Outcome(check, not verdict.success, None, rows, observed, result.probe.sql)
 
 
 def referential(
     warehouse: Warehouse, source: exp.Expr, target: exp.Table, check: Referential, label: str
 ) -> Outcome:
+    """Rows whose non-NULL key has no match in the parent (which is de-duplicated first, so a repeated
+    parent key does not repeat child rows)."""
     here = col(check.column, "hw_child")
-    there = col(check.to_column, "hw_parent")
+    there = col("hw_key", "hw_parent")
     child = source.copy()
     child.set("alias", exp.TableAlias(this=exp.to_identifier("hw_child", quoted=True)))
-    parent = target.copy()
-    parent.set("alias", exp.TableAlias(this=exp.to_identifier("hw_parent", quoted=True)))
+    keys = exp.select(exp.alias_(col(check.to_column), "hw_key", quoted=True)).from_(target.copy()).distinct()
+    orphan = exp.and_(exp.Is(this=there.copy(), expression=exp.Null()), _not_null(here))
     query = (
         exp.select(
-            exp.alias_(exp.Count(this=exp.Star()), "hw_orphans"),
-            exp.alias_(exp.Count(this=exp.Distinct(expressions=[here.copy()])), "hw_keys"),
+            exp.alias_(exp.func("count", here.copy()), "hw_checked"),
+            exp.alias_(exp.func("sum", exp.case().when(orphan, exp.Literal.number(1)).else_(exp.Literal.number(0))),
+                       "hw_orphans"),
+            exp.alias_(exp.Count(this=exp.Distinct(expressions=[exp.case().when(orphan.copy(), here.copy())])),
+                       "hw_keys"),
         )
         .from_(child)
-        .join(parent, on=here.copy().eq(there.copy()), join_type="left")
-        .where(exp.and_(exp.Is(this=there.copy(), expression=exp.Null()), exp.not_(exp.Is(this=here.copy(), expression=exp.Null()))))
-    )
+        .join(keys.subquery("hw_parent"), on=here.copy().eq(there.copy()), join_type="left")
+    )  # fmt: skip
     result = warehouse.query(query, purpose=f"orphans of {label}", relation=label)
     row = result.first()
-    orphans = int(row["hw_orphans"] or 0)
-    return Outcome(check, orphans > 0, orphans, None, f"{orphans:,} orphan rows ({int(row['hw_keys'] or 0):,} keys)", result.probe.sql)
+    orphans, checked = int(row["hw_orphans"] or 0), int(row["hw_checked"] or 0)
+    verdict = shares.evaluate_orphans(orphans, checked, (), check.mostly)
+    observed = f"{orphans:,} orphan rows ({int(row['hw_keys'] or 0):,} keys)"
+    return Outcome(check, not verdict.success, orphans, checked, observed, result.probe.sql)
+
+
+def contract_of(check: Schema, relation: str = "") -> TableContract:
+    """The contract a Schema check stands for (the GX schema expectation's, when it came from one)."""
+    types, logical = dict(check.types), dict(check.logical_types)
+    columns = tuple(ColumnSpec(c, types.get(c), logical.get(c)) for c in columns_of(check))
+    return TableContract(relation or "relation", Origin(ContractKind.GX, "check"), columns=columns,
+                         dialect=check.dialect, allow_extra_columns=not (check.exact and check.columns),
+                         allow_widening=check.allow_widening)  # fmt: skip
 
 
 def schema(warehouse: Warehouse, check: Schema, relation: tuple[str | None, str | None, str]) -> Outcome:
-    actual = warehouse.columns(*relation)
+    found = warehouse.columns(*relation)
     sql = warehouse.columns_sql(*relation)
-    if actual is None:
+    if found is None:
         return Outcome(check, True, 1, None, "relation does not exist", sql)
-    missing = [c for c in check.columns if c not in actual]
-    extra = [c for c in actual if check.exact and check.columns and c not in check.columns]
-    retyped = [f"{c}: {t} → {actual[c]}" for c, t in check.types if c in actual and not same_type(t, actual[c])]
-    missing += [c for c, _ in check.types if c not in actual and c not in missing]
-    problems = [f"missing {', '.join(missing)}"] if missing else []
-    problems += [f"unexpected {', '.join(extra)}"] if extra else []
-    problems += [f"retyped {', '.join(retyped)}"] if retyped else []
-    count = len(missing) + len(extra) + len(retyped)
-    return Outcome(check, count > 0, count, len(actual), "; ".join(problems) or "schema matches", sql)
+    label = ".".join(p for p in relation if p)
+    actual = ActualTable(label, tuple(ActualColumn(n, t) for n, t in found.items()), "warehouse", warehouse.dialect)
+    violations = schema_contract.schema_violations(
+        contract_of(check, label), actual, exact_order=check.exact_order, allow_widening=check.allow_widening
+    )
+    by_kind: dict[str, list[str]] = {}
+    for v in violations:
+        shown = f"{v.column}: {v.expected} → {v.actual}" if v.kind == "type_mismatch" else v.column
+        by_kind.setdefault(v.kind, []).append(shown or f"{v.actual} (expected {v.expected})")
+    words = {"missing": "missing", "unexpected": "unexpected", "type_mismatch": "retyped",
+             "unevaluated": "cannot compare", "order": "out of order", "nullability": "nullable"}  # fmt: skip
+    problems = [f"{words[k]} {', '.join(items)}" for k, items in by_kind.items()]
+    return Outcome(check, bool(violations), len(violations), len(found), "; ".join(problems) or "schema matches", sql)

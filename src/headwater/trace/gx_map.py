@@ -1,18 +1,20 @@
 """GX expectation configurations (type + kwargs, as plain JSON) -> Checks. No great_expectations import.
 
 Core `expect_*` types and headwater's own expectations (snake_case names) are mapped; any other type
-becomes `Untraceable(type)` so the report names it.
+becomes `Untraceable(type)` so the report names it. Arguments are read by `headwater.semantics` (lags,
+reference times, baselines, schema contracts): the same readers as the GX expectations', so a check
+re-run here means what it meant in GX. CLI questions (`--check NAME --arg k=v`) become checks here too
+(`check_from_question`).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from datetime import datetime
-from pathlib import Path
 from typing import Any
 
-from headwater.errors import ConfigError, suggest
+from headwater.errors import ConfigError, HeadwaterError, suggest
+from headwater.semantics import clock, drift, durations, schema_contract
 from headwater.trace import checks as ck
 from headwater.trace.checks import CHECK_NAMES, Check
 
@@ -48,145 +50,78 @@ def _between(stat: str) -> Callable[[Kwargs], Check]:
     return build
 
 
-def _duration_seconds(kw: Kwargs) -> float:
-    for key, factor in (("max_age_seconds", 1), ("max_lag_seconds", 1), ("max_age_minutes", 60)):
-        if kw.get(key) is not None:
-            return float(kw[key]) * factor
-    for key, factor in (("max_age_hours", 3600), ("max_lag_hours", 3600), ("max_age_days", 86400)):
-        if kw.get(key) is not None:
-            return float(kw[key]) * factor
-    lag = kw.get("max_lag") or kw.get("max_age")
-    if isinstance(lag, int | float):
-        return float(lag)
-    if isinstance(lag, str):
-        match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smhd])\s*", lag)
-        if match:
-            return float(match.group(1)) * {"s": 1, "m": 60, "h": 3600, "d": 86400}[match.group(2)]
-    return 86400.0
-
-
-def _as_of(kw: Kwargs) -> datetime | None:
-    raw = kw.get("reference_time") or kw.get("as_of") or kw.get("now")
-    if raw in (None, "", "now"):
-        return None
-    return datetime.fromisoformat(str(raw).replace("Z", "+00:00")).replace(tzinfo=None)
-
-
 def _newest(kw: Kwargs) -> Check | None:
     """`max(column) >= <timestamp>` is a freshness check: say so, so a stale source is named `stale`."""
     low = kw.get("min_value")
     if not isinstance(low, str) or kw.get("max_value") is not None:
         return None
     try:
-        reference = datetime.fromisoformat(low.replace("Z", "+00:00")).replace(tzinfo=None)
+        reference = clock.to_utc_naive(low)
     except ValueError:
         return None
     return ck.Freshness(_col(kw), 0.0, reference)
 
 
 def _fresh(kw: Kwargs) -> Check:
-    return ck.Freshness(_col(kw), _duration_seconds(kw), _as_of(kw))
+    reference = clock.reference_time(kw)
+    return ck.Freshness(_col(kw), durations.lag_seconds(kw), reference.replace(tzinfo=None) if reference else None)
 
 
 def _drift(kw: Kwargs) -> Check:
     """Inline `baseline` (or KL `partition_object`), or the column's profile in `baseline_path` (the file
-    `headwater baseline` writes: {"columns": {name: profile}})."""
-    baseline = kw.get("baseline") or kw.get("partition_object") or {}
-    if not baseline and kw.get("baseline_path"):
-        import orjson
+    `headwater baseline` writes: {"columns": {name: profile}}), read as the GX expectation reads them."""
+    try:
+        profile = drift.profile_from_kwargs(kw)
+    except OSError as err:
+        return ck.Untraceable(DRIFT, _col(kw), f"baseline file unreadable: {err}")
+    except ValueError as err:
+        return ck.Untraceable(DRIFT, _col(kw), f"no baseline profile for the column ({err})")
+    t = drift.thresholds_from_kwargs(kw)
+    if isinstance(profile, drift.NumericProfile):
+        return ck.Drift(_col(kw), bins=profile.bins, shares=profile.weights, threshold=t.psi, count=profile.count,
+                        min_sample_size=t.min_sample_size, ks_pvalue=t.ks_pvalue)  # fmt: skip
+    return ck.Drift(_col(kw), values=profile.values, shares=profile.weights, threshold=t.psi, count=profile.count,
+                    min_sample_size=t.min_sample_size, chi2_pvalue=t.chi2_pvalue)  # fmt: skip
 
-        try:
-            data = orjson.loads(Path(str(kw["baseline_path"])).read_bytes())
-        except (OSError, orjson.JSONDecodeError) as err:
-            return ck.Untraceable("expect_column_distribution_to_match_baseline", _col(kw), f"baseline file unreadable: {err}")
-        columns = data.get("columns", data) if isinstance(data, Mapping) else {}
-        baseline = columns.get(kw.get("column")) or columns.get(_col(kw)) or {}
-    threshold = float(kw.get("psi_threshold") or kw.get("threshold") or 0.2)
-    minimum = int(kw.get("min_sample_size") or 0)
-    if isinstance(baseline, Mapping):
-        if "bins" in baseline:
-            return ck.Drift(_col(kw), bins=tuple(baseline["bins"]), shares=tuple(baseline.get("weights", ())),
-                         threshold=threshold, min_sample_size=minimum)
-        if "values" in baseline:
-            return ck.Drift(_col(kw), values=tuple(baseline["values"]), shares=tuple(baseline.get("weights", ())),
-                         threshold=threshold, min_sample_size=minimum)
-        if "shares" in baseline and isinstance(baseline["shares"], Mapping):
-            shares = baseline["shares"]
-            return ck.Drift(_col(kw), values=tuple(shares), shares=tuple(float(v) for v in shares.values()),
-                         threshold=threshold, min_sample_size=minimum)
-    return ck.Untraceable(
-        "expect_column_distribution_to_match_baseline",
-        _col(kw),
-        "no baseline profile for the column (give `baseline` or `baseline_path` with values/bins and weights)",
-    )
+
+def _kl_divergence(kw: Kwargs) -> Check:
+    """GX's KL-divergence expectation, approximated by PSI on its partition (no KS / chi-square)."""
+    threshold = float(kw.get("threshold") or 0.2)
+    return _drift({**kw, "psi_threshold": threshold, "ks_pvalue": None, "chi2_pvalue": None, "min_sample_size": 0})
+
+
+DRIFT = "expect_column_distribution_to_match_baseline"
 
 
 def _schema_contract(kw: Kwargs) -> Check:
-    """Inline `columns`, a dbt model contract (`dbt_manifest` + `dbt_model`) or an ODCS file (`odcs_path`)."""
-    items: Any = kw.get("contract") or kw.get("columns") or ()
-    exact_default = False
-    if not items and kw.get("dbt_manifest") and kw.get("dbt_model"):
-        items, exact_default = _dbt_contract_columns(str(kw["dbt_manifest"]), str(kw["dbt_model"])), True
-    elif not items and kw.get("odcs_path"):
-        items = _odcs_columns(str(kw["odcs_path"]), kw.get("odcs_schema"))
-    if isinstance(items, Mapping):
-        items = items.get("columns", items)
-    if isinstance(items, Mapping):
-        items = [{"name": k, **(v if isinstance(v, Mapping) else {"data_type": v})} for k, v in items.items()]
-    names: list[str] = []
-    types: list[tuple[str, str]] = []
-    for item in items or ():
-        if isinstance(item, str):
-            names.append(item.lower())
-        elif isinstance(item, Mapping) and item.get("name"):
-            names.append(str(item["name"]).lower())
-            dtype = item.get("data_type") or item.get("type") or item.get("physicalType")
-            if dtype:
-                types.append((str(item["name"]).lower(), str(dtype)))
-    if not names:
-        return ck.Untraceable("expect_table_schema_to_match_contract", "", "its contract could not be read")
-    allow_extra = kw.get("allow_extra")
-    exact = (allow_extra is False) if allow_extra is not None else exact_default
-    return ck.Schema(tuple(names), tuple(types), exact=exact)
-
-
-def _dbt_contract_columns(manifest_path: str, model: str) -> list[dict[str, Any]]:
-    import orjson
-
+    """The contract `headwater.semantics.schema_contract.resolve_contract` reads (inline `columns`, a dbt
+    model contract or an ODCS file, paths relative to the working directory), as a Schema check."""
     try:
-        nodes = orjson.loads(Path(manifest_path).read_bytes()).get("nodes", {})
-    except (OSError, orjson.JSONDecodeError):
-        return []
-    for node in nodes.values():
-        if node.get("resource_type") == "model" and model in (node.get("name"), node.get("unique_id")):
-            return [{"name": c.get("name", k), "data_type": c.get("data_type")} for k, c in (node.get("columns") or {}).items()]
-    return []
-
-
-def _odcs_columns(path: str, schema_name: Any) -> list[dict[str, Any]]:
-    import yaml
-
-    try:
-        document = yaml.safe_load(Path(path).read_text()) or {}
-    except (OSError, yaml.YAMLError):
-        return []
-    objects = document.get("schema") or []
-    chosen = next((o for o in objects if not schema_name or o.get("name") == schema_name), None)
-    if not chosen:
-        return []
-    return [{"name": p.get("name"), "data_type": p.get("physicalType") or p.get("logicalType")} for p in chosen.get("properties") or ()]
+        contract = schema_contract.resolve_contract(str(kw.get("batch_id") or "batch"), kw)
+    except HeadwaterError as err:
+        return ck.Untraceable(schema_contract.SCHEMA_EXPECTATION, "", f"its contract could not be read: {err}")
+    names = tuple(c.key for c in contract.columns)
+    return ck.Schema(
+        names,
+        tuple((c.key, c.data_type) for c in contract.columns if c.data_type),
+        exact=not contract.allow_extra_columns,
+        logical_types=tuple((c.key, c.logical_type) for c in contract.columns if c.logical_type and not c.data_type),
+        allow_widening=contract.allow_widening is not False,
+        exact_order=schema_contract.exact_order(kw),
+        dialect=contract.dialect,
+    )
 
 
 def _columns_set(kw: Kwargs) -> Check:
     cols = tuple(str(c).lower() for c in (kw.get("column_set") or kw.get("column_list") or ()))
     exact = bool(kw.get("exact_match", True)) if "column_set" in kw else True
-    return ck.Schema(cols, exact=exact)
+    return ck.Schema(cols, exact=exact, exact_order="column_list" in kw)
 
 
 def _referential(kw: Kwargs) -> Check:
     target = kw.get("to_table") or kw.get("table") or kw.get("reference_table") or kw.get("other_table") or ""
     to_column = kw.get("to_column") or kw.get("reference_column") or kw.get("other_column") or kw.get("field")
-    return ck.Referential(_col(kw), str(target), str(to_column or _col(kw)).lower())
+    return ck.Referential(_col(kw), str(target), str(to_column or _col(kw)).lower(), _mostly(kw))
 
 
 MAPPERS: dict[str, Callable[[Kwargs], Check]] = {
@@ -217,7 +152,7 @@ MAPPERS: dict[str, Callable[[Kwargs], Check]] = {
     "expect_column_values_to_be_in_type_list": lambda kw: ck.Schema(
         types=((_col(kw), str((kw.get("type_list") or [""])[0])),)
     ),
-    "expect_column_kl_divergence_to_be_less_than": _drift,
+    "expect_column_kl_divergence_to_be_less_than": _kl_divergence,
     # headwater's own expectations (headwater.gx)
     "expect_table_schema_to_match_contract": _schema_contract,
     "expect_column_distribution_to_match_baseline": _drift,
@@ -237,7 +172,7 @@ def check_from_expectation(expectation_type: str, kwargs: Kwargs) -> Check:
         return ck.Untraceable(kind, _col(kwargs), "headwater does not know how to re-run this expectation upstream")
     try:
         return mapper(kwargs)
-    except (KeyError, TypeError, ValueError) as err:
+    except (KeyError, TypeError, ValueError, HeadwaterError) as err:
         return ck.Untraceable(kind, _col(kwargs), f"its arguments could not be read ({err})")
 
 
@@ -266,7 +201,8 @@ def check_from_question(check: str, column: str, args: Mapping[str, str]) -> Che
         return ck.DistinctContains(col, _list(args.get("values", "")), args.get("exact", "") == "true")
     if name in ("between", "min", "max"):
         stat = "value" if name == "between" else name
-        return ck.Between(col, _literal(args.get("min", args.get("min_value"))), _literal(args.get("max", args.get("max_value"))), stat=stat)
+        low, high = _literal(args.get("min", args.get("min_value"))), _literal(args.get("max", args.get("max_value")))
+        return ck.Between(col, low, high, stat=stat)
     if name == "regex":
         return ck.Regex(col, args.get("pattern", args.get("regex", "")))
     if name == "row_count":

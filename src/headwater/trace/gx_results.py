@@ -112,7 +112,9 @@ def _validation_results(raw: Any) -> Iterator[Mapping[str, Any]]:
         if isinstance(results, list) and any(isinstance(r, Mapping) and "expectation_config" in r for r in results):
             yield raw
             return
-        if isinstance(expectations, list) and any(isinstance(r, Mapping) and "expectation_type" in r and "success" in r for r in expectations):
+        if isinstance(expectations, list) and any(
+            isinstance(r, Mapping) and "expectation_type" in r and "success" in r for r in expectations
+        ):
             yield raw
             return
         for value in raw.values():

@@ -24,7 +24,34 @@ from headwater.trace.measures import failing_predicate
 from headwater.trace.scope import JoinInfo, Scope
 from headwater.warehouse import Warehouse
 
-ROWS = "hw_rows"
+ROWS = "hw_rows"  # the CTE of the instrumented defining SELECT
+OUT = "hw_out"  # its output expression
+
+# The instrumented SELECT's column aliases are made and read here only (rules ask through these functions).
+
+
+def input_alias(i: int) -> str:
+    """The i-th input column of the output expression (`Scope.inputs()[i]`)."""
+    return f"hw_in_{i}"
+
+
+def filter_alias(i: int) -> str:
+    """The i-th WHERE conjunct, as a boolean column."""
+    return f"hw_f_{i}"
+
+
+def key_alias(name: str) -> str:
+    """A key column of the model, carried along for sample keys."""
+    return f"hw_key_{name}"
+
+
+def _join_alias(side: str, join: int, k: int) -> str:
+    return f"hw_j{side}_{join}_{k}"
+
+
+def ref(alias: str) -> exp.Column:
+    """A quoted reference to an alias of the instrumented rows."""
+    return exp.column(exp.to_identifier(alias, quoted=True))
 
 
 @dataclass(frozen=True)
@@ -37,12 +64,16 @@ class Classified:
     join_miss_keys: dict[int, int] = field(default_factory=dict)
     nulled: int = 0
     join_miss_samples: dict[int, tuple[str, ...]] = field(default_factory=dict)
-    samples: tuple[dict[str, Any], ...] = ()  # the smallest and the largest failing values
+    input_samples: dict[int, tuple[Any, ...]] = field(default_factory=dict)  # smallest, largest failing input
+    key_samples: tuple[str, ...] = ()  # `key=value` of the failing rows with the smallest and largest key
     sql: str = ""
 
+    def sample_of(self, i: int) -> Any:
+        """A failing row's value of input i (None when every failing row has it NULL)."""
+        return next((v for v in self.input_samples.get(i, ()) if v is not None), None)
 
-def _q(name: str) -> exp.Column:
-    return exp.column(exp.to_identifier(name, quoted=True))
+
+_q = ref
 
 
 def _count_if(condition: exp.Expr) -> exp.Expr:
@@ -77,7 +108,7 @@ def with_rows(scope: Scope, projections: dict[str, exp.Expr], outer: exp.Select,
     inner.set("with_", None)
     ctes.append(exp.CTE(this=inner, alias=exp.TableAlias(this=exp.to_identifier(ROWS, quoted=True))))
     outer.set("with_", exp.With(expressions=ctes))
-    return eliminate_ctes(outer)  # type: ignore[no-any-return]
+    return eliminate_ctes(outer)
 
 
 def classify(
@@ -89,20 +120,21 @@ def classify(
     sample_columns: dict[str, exp.Expr] | None = None,
 ) -> Classified | None:
     """Classify the failing rows of `check` on the scope's output. None for a check with no row predicate."""
-    predicate = failing_predicate(check, _q("hw_out"))
+    predicate = failing_predicate(check, _q(OUT))
     if predicate is None:
         return None
     inputs = scope.inputs()
     joins = relevant_joins(scope)
-    projections: dict[str, exp.Expr] = {"hw_out": scope.output}
+    projections: dict[str, exp.Expr] = {OUT: scope.output}
     for i, column in enumerate(inputs):
-        projections[f"hw_in_{i}"] = column
+        projections[input_alias(i)] = column
     for join in joins:
         for k, (driving, joined) in enumerate(join.pairs):
-            projections[f"hw_jd_{join.index}_{k}"] = driving
-            projections[f"hw_jj_{join.index}_{k}"] = joined
+            projections[_join_alias("d", join.index, k)] = driving
+            projections[_join_alias("j", join.index, k)] = joined
+    key_names = {key_alias(name): name for name in sample_columns or {}}
     for name, expression in (sample_columns or {}).items():
-        projections.setdefault(f"hw_key_{name}", expression)
+        projections.setdefault(key_alias(name), expression)
 
     # One pass over the instrumented rows: every measure is conditioned on the failing predicate, so passing
     # rows are counted in the same scan (no second reading of the model's joins).
@@ -119,12 +151,12 @@ def classify(
         exp.alias_(_count_if(failing.copy()), "hw_failing", quoted=True),
         exp.alias_(_count_if(passing_rows.copy()), "hw_passing", quoted=True),
     ]
-    all_inputs_present = exp.and_(*[_not_null(_q(f"hw_in_{i}")) for i in range(len(inputs))]) if inputs else None
+    all_inputs_present = exp.and_(*[_not_null(_q(input_alias(i))) for i in range(len(inputs))]) if inputs else None
     # A row whose joined side is missing is the join's doing, not its input's: count it once, there.
     misses = [_miss_condition(join) for join in joins]
     matched = exp.not_(exp.or_(*[m.copy() for m in misses])) if misses else None
     for i in range(len(inputs)):
-        value = _q(f"hw_in_{i}")
+        value = _q(input_alias(i))
         if isinstance(check, NotNull) or not translatable[i]:
             bad = _is_null(value.copy()) if isinstance(check, NotNull) else None
         else:
@@ -140,19 +172,20 @@ def classify(
     for join in joins:
         miss = among_failing(_miss_condition(join))
         measures.append(exp.alias_(_count_if(miss), f"hw_miss_{join.index}", quoted=True))
-        first_key = _q(f"hw_jd_{join.index}_0")
+        first_key = _q(_join_alias("d", join.index, 0))
         keys = exp.Count(this=exp.Distinct(expressions=[exp.case().when(miss.copy(), first_key).else_(exp.Null())]))
         measures.append(exp.alias_(keys, f"hw_misskeys_{join.index}", quoted=True))
     if isinstance(check, NotNull) and all_inputs_present is not None:
         measures.append(exp.alias_(_count_if(among_failing(all_inputs_present)), "hw_nulled", quoted=True))
     # Samples ride along in the same scan: the smallest and largest value of each input, key and unmatched
     # join key among the failing rows (a LIMIT query would scan the model's joins a second time).
-    sampled = [name for name in projections if name.startswith(("hw_in_", "hw_key_"))]
+    sampled = [*(input_alias(i) for i in range(len(inputs))), *(k for k in key_names if k in projections)]
     for name in sampled:
         measures.append(exp.alias_(exp.func("min", failing_value(name)), f"hw_lo__{name}", quoted=True))
         measures.append(exp.alias_(exp.func("max", failing_value(name)), f"hw_hi__{name}", quoted=True))
     for join in joins:
-        unmatched = exp.case().when(among_failing(_miss_condition(join)), _q(f"hw_jd_{join.index}_0")).else_(exp.Null())
+        first = _q(_join_alias("d", join.index, 0))
+        unmatched = exp.case().when(among_failing(_miss_condition(join)), first).else_(exp.Null())
         measures.append(exp.alias_(exp.func("min", unmatched), f"hw_mlo_{join.index}", quoted=True))
         measures.append(exp.alias_(exp.func("max", unmatched.copy()), f"hw_mhi_{join.index}", quoted=True))
     outer = exp.select(*measures).from_(ROWS)
@@ -161,34 +194,165 @@ def classify(
     row = result.first()
 
     def ints(prefix: str) -> dict[int, int]:
-        return {int(k[len(prefix):]): int(v or 0) for k, v in row.items() if k.startswith(prefix) and k[len(prefix):].isdigit()}
+        return {
+            int(k[len(prefix) :]): int(v or 0)
+            for k, v in row.items()
+            if k.startswith(prefix) and k[len(prefix) :].isdigit()
+        }
 
-    samples = tuple({name: row.get(f"hw_{end}__{name}") for name in sampled} for end in ("lo", "hi"))
+    extremes = tuple({name: row.get(f"hw_{end}__{name}") for name in sampled} for end in ("lo", "hi"))
+    key_samples = tuple(
+        ", ".join(f"{key_names[k]}={v}" for k, v in extreme.items() if k in key_names and v is not None)
+        for extreme in extremes
+    )
     miss_keys = {
-        join.index: tuple(dict.fromkeys(str(row[f"hw_{end}_{join.index}"]) for end in ("mlo", "mhi") if row.get(f"hw_{end}_{join.index}") is not None))
+        join.index: tuple(
+            dict.fromkeys(
+                str(row[f"hw_{end}_{join.index}"])
+                for end in ("mlo", "mhi")
+                if row.get(f"hw_{end}_{join.index}") is not None
+            )
+        )
         for join in joins
     }
     return Classified(
         failing=int(row.get("hw_failing") or 0),
         passing=int(row.get("hw_passing") or 0),
         input_bad=ints("hw_bad_"),
-        passing_range={i: (row[f"hw_plo__{i}"], row[f"hw_phi__{i}"]) for i in range(len(inputs)) if f"hw_plo__{i}" in row},
+        passing_range={
+            i: (row[f"hw_plo__{i}"], row[f"hw_phi__{i}"]) for i in range(len(inputs)) if f"hw_plo__{i}" in row
+        },
         join_miss=ints("hw_miss_"),
         join_miss_keys=ints("hw_misskeys_"),
         join_miss_samples=miss_keys,
         nulled=int(row.get("hw_nulled") or 0),
-        samples=samples,
+        input_samples={i: tuple(e.get(input_alias(i)) for e in extremes) for i in range(len(inputs))},
+        key_samples=tuple(k for k in dict.fromkeys(key_samples) if k),
         sql=result.probe.sql,
     )
 
 
 def _miss_condition(join: JoinInfo) -> exp.Expr:
     """The joined side has no match: all its keys NULL while the driving side's keys are not."""
-    joined_null = exp.and_(*[_is_null(_q(f"hw_jj_{join.index}_{k}")) for k in range(len(join.pairs))])
-    driving_set = exp.and_(*[_not_null(_q(f"hw_jd_{join.index}_{k}")) for k in range(len(join.pairs))])
-    if join.side == "right":
-        joined_null, driving_set = (
-            exp.and_(*[_is_null(_q(f"hw_jd_{join.index}_{k}")) for k in range(len(join.pairs))]),
-            exp.and_(*[_not_null(_q(f"hw_jj_{join.index}_{k}")) for k in range(len(join.pairs))]),
+    missing, present = ("d", "j") if join.side == "right" else ("j", "d")
+    side_null = exp.and_(*[_is_null(_q(_join_alias(missing, join.index, k))) for k in range(len(join.pairs))])
+    other_set = exp.and_(*[_not_null(_q(_join_alias(present, join.index, k))) for k in range(len(join.pairs))])
+    return exp.and_(side_null, other_set)
+
+
+def outside_passing_range(warehouse: Warehouse, scope: Scope, check: Check, i: int, low: Any, high: Any) -> int:
+    """Failing rows whose input i lies outside the range the passing rows' input i spans."""
+    predicate = failing_predicate(check, ref(OUT))
+    assert predicate is not None
+    value = ref(input_alias(i))
+    outside = exp.and_(
+        exp.paren(predicate),
+        exp.or_(
+            exp.LT(this=value.copy(), expression=exp.convert(low)),
+            exp.GT(this=value.copy(), expression=exp.convert(high)),
+        ),
+    )
+    outer = exp.select(_count_if(outside)).from_(ROWS)
+    projections = {OUT: scope.output, input_alias(i): scope.inputs()[i]}
+    result = warehouse.query(
+        with_rows(scope, projections, outer), purpose="inputs outside the passing range", relation=scope.column
+    )
+    return int(result.rows[0][0] or 0)
+
+
+def never_passing_values(warehouse: Warehouse, scope: Scope, check: Check, i: int) -> tuple[tuple[Any, ...], int]:
+    """The values of input i that only failing rows have (up to 50, most failing first), and how many
+    failing rows hold one of them."""
+    predicate = failing_predicate(check, ref(OUT))
+    assert predicate is not None
+    failing = exp.paren(predicate)
+    value = ref(input_alias(i))
+    one, zero = exp.Literal.number(1), exp.Literal.number(0)
+    groups = (
+        exp.select(
+            value.copy(),
+            exp.alias_(exp.func("sum", exp.case().when(failing.copy(), one).else_(zero)), "hw_f", quoted=True),
+            exp.alias_(exp.func("sum", exp.case().when(failing.copy(), zero).else_(one)), "hw_p", quoted=True),
         )
-    return exp.and_(joined_null, driving_set)
+        .from_(ROWS)
+        .where(_not_null(value.copy()))
+        .group_by(value.copy())
+    )
+    outer = (
+        exp.select(
+            value.copy(),
+            ref("hw_f"),
+            exp.alias_(exp.Window(this=exp.func("sum", ref("hw_f"))), "hw_total", quoted=True),
+        )
+        .from_(groups.subquery("hw_groups"))
+        .where(exp.and_(ref("hw_p").eq(zero), exp.GT(this=ref("hw_f"), expression=zero)))
+        .order_by(exp.Ordered(this=ref("hw_f"), desc=True))
+        .limit(50)
+    )
+    projections = {OUT: scope.output, input_alias(i): scope.inputs()[i]}
+    rows = warehouse.query(
+        with_rows(scope, projections, outer), purpose="input values never passing", relation=scope.column
+    ).rows
+    return tuple(r[0] for r in rows), (int(rows[0][2]) if rows else 0)
+
+
+@dataclass(frozen=True)
+class Upstream:
+    """Where the rows of a join's joined side come from: a SELECT (a CTE of the model, or the defining SELECT
+    of the model it reads) with the WHERE conjuncts that drop rows on the way."""
+
+    select: exp.Select
+    with_: exp.With | None
+    key: exp.Expr  # the joined key as that SELECT computes it
+    conjuncts: tuple[exp.Expr, ...]
+
+
+@dataclass(frozen=True)
+class MissedUpstream:
+    missed: int  # distinct driving keys the join misses
+    present: int  # of those, present upstream before the WHERE
+    dropped: tuple[int, ...]  # of those, dropped by each conjunct
+    sql: str
+
+
+def missed_keys_upstream(warehouse: Warehouse, scope: Scope, join: JoinInfo, upstream: Upstream,
+                         label: str) -> MissedUpstream:
+    """One scan: the distinct keys a join misses, how many of them the joined side has before its WHERE,
+    and how many each WHERE conjunct drops."""
+    before = upstream.select.copy()
+    before.set("where", None)
+    projections = [exp.alias_(upstream.key.copy(), "hw_k", quoted=True)]
+    projections += [exp.alias_(c.copy(), filter_alias(i), quoted=True) for i, c in enumerate(upstream.conjuncts)]
+    before.set("expressions", projections)
+    for arg in ("group", "having", "qualify", "order", "limit", "offset", "distinct"):
+        before.set(arg, None)
+    if upstream.with_ is not None:
+        before.set("with_", upstream.with_.copy())
+
+    def keys(condition: exp.Expr | None) -> exp.Expr:
+        query = exp.select(ref("hw_k")).from_(before.copy().subquery("hw_up"))
+        return exp.Subquery(this=query.where(condition) if condition is not None else query)
+
+    projected: dict[str, exp.Expr] = {}
+    for k, (driving, joined) in enumerate(join.pairs):
+        projected[_join_alias("d", join.index, k)] = driving
+        projected[_join_alias("j", join.index, k)] = joined
+    miss = _miss_condition(join)
+    key = ref(_join_alias("d", join.index, 0))
+
+    def distinct(condition: exp.Expr) -> exp.Expr:
+        return exp.Count(this=exp.Distinct(expressions=[exp.case().when(condition, key.copy()).else_(exp.Null())]))
+
+    measures = [exp.alias_(distinct(miss.copy()), "hw_missed", quoted=True),
+                exp.alias_(distinct(exp.and_(miss.copy(), exp.In(this=key.copy(), query=keys(None)))), "hw_present",
+                           quoted=True)]
+    for i in range(len(upstream.conjuncts)):
+        drops = exp.not_(exp.func("coalesce", ref(filter_alias(i)), exp.false()))
+        measures.append(exp.alias_(distinct(exp.and_(miss.copy(), exp.In(this=key.copy(), query=keys(drops)))),
+                                   f"hw_drop_{i}", quoted=True))
+    result = warehouse.query(with_rows(scope, projected, exp.select(*measures).from_(ROWS)),
+                             purpose=f"join misses upstream in {label}", relation=label)
+    row = result.first()
+    dropped = tuple(int(row.get(f"hw_drop_{i}") or 0) for i in range(len(upstream.conjuncts)))
+    return MissedUpstream(int(row.get("hw_missed") or 0), int(row.get("hw_present") or 0), dropped,
+                          result.probe.sql)

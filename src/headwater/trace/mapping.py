@@ -55,7 +55,8 @@ def node_for_batch(
     names = [n.identifier or n.name for n in (*manifest.nodes.values(), *manifest.sources.values())]
     shown = batch.describe() or "(no table)"
     raise UnmappedBatch(
-        f"the GX batch {shown!r} matches no dbt node by relation." + suggest((batch.table or batch.asset).split(".")[-1], names)
+        f"the GX batch {shown!r} matches no dbt node by relation."
+        + suggest((batch.table or batch.asset).split(".")[-1], names)
         + f" Pass --map {batch.asset or batch.table or 'ASSET'}=NODE to map it."
     )
 

@@ -3,19 +3,25 @@
 Checks that reduce to aggregates (not_null, in_set, between, regex, single-column unique, distinct values,
 row_count, freshness) are batched: ONE query per relation computes all of them. Checks that need a GROUP BY
 or a second table (compound unique, drift, most-common-value share, referential) get their own query;
-schema checks read information_schema.
+schema checks read information_schema (those live in `headwater.trace.grouped`).
+
+What a check's numbers mean is `headwater.semantics`' (the `mostly` ratio, the freshness lag in UTC, PSI),
+the same functions the GX expectations call.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from sqlglot import exp
 
+from headwater.semantics.clock import to_utc, to_utc_naive, utc_now
+from headwater.semantics.drift import psi
+from headwater.semantics.freshness import evaluate_freshness
+from headwater.semantics.shares import ratio_passes
+from headwater.trace import grouped
 from headwater.trace.checks import (
     Between,
     Check,
@@ -33,25 +39,10 @@ from headwater.trace.checks import (
     Untraceable,
     describe,
 )
+from headwater.trace.outcome import Outcome, col
 from headwater.warehouse import ProbeError, Warehouse
 
-
-@dataclass(frozen=True)
-class Outcome:
-    """A check evaluated on one relation. `failed` is None when the probe could not run (see `error`)."""
-
-    check: Check
-    failed: bool | None
-    failing: int | None = None  # failing rows (or missing values / columns)
-    total: int | None = None
-    observed: str = ""
-    sql: str = ""
-    error: str = ""
-    value: Any = None  # the most common value, for a most-common-value share
-
-
-def col(name: str, table: str = "") -> exp.Column:
-    return exp.column(exp.to_identifier(name, quoted=True), table=exp.to_identifier(table, quoted=True) if table else None)
+__all__ = ["Outcome", "col", "evaluate", "failing_predicate", "psi"]
 
 
 def _lit(value: Any) -> exp.Expr:
@@ -81,8 +72,12 @@ def failing_predicate(check: Check, column: exp.Expr) -> exp.Expr | None:
     return None
 
 
+def _flag(condition: exp.Expr) -> exp.Expr:
+    return exp.case().when(condition, exp.Literal.number(1)).else_(exp.Literal.number(0))
+
+
 def _count_if(condition: exp.Expr) -> exp.Expr:
-    return exp.func("sum", exp.case().when(condition, exp.Literal.number(1)).else_(exp.Literal.number(0)))
+    return exp.func("sum", _flag(condition))
 
 
 def _aggregates(check: Check, key: str) -> list[exp.Expr]:
@@ -93,12 +88,13 @@ def _aggregates(check: Check, key: str) -> list[exp.Expr]:
         if len(check.columns) != 1:
             return []
         c = col(check.columns[0])
-        return [exp.alias_(exp.Sub(this=exp.func("count", c), expression=exp.Count(this=exp.Distinct(expressions=[c.copy()]))), f"{key}_f")]
+        duplicates = exp.Sub(this=exp.func("count", c), expression=exp.Count(this=exp.Distinct(expressions=[c.copy()])))
+        return [exp.alias_(duplicates, f"{key}_f")]
     if isinstance(check, Freshness):
         return [exp.alias_(exp.func("max", col(check.column)), f"{key}_v")]
     if isinstance(check, DistinctContains):
         out = [
-            exp.alias_(exp.func("max", exp.case().when(col(check.column).eq(_lit(v)), exp.Literal.number(1)).else_(exp.Literal.number(0))), f"{key}_m{i}")
+            exp.alias_(exp.func("max", _flag(col(check.column).eq(_lit(v)))), f"{key}_m{i}")
             for i, v in enumerate(check.values)
         ]
         if check.exact:
@@ -109,51 +105,49 @@ def _aggregates(check: Check, key: str) -> list[exp.Expr]:
         fn = {"min": "min", "max": "max", "mean": "avg", "sum": "sum"}[check.stat]
         return [exp.alias_(exp.func(fn, col(check.column)), f"{key}_v")]
     predicate = failing_predicate(check, col(check.column))
-    return [exp.alias_(_count_if(predicate), f"{key}_f")] if predicate is not None else []
+    if predicate is None:
+        return []
+    out = [exp.alias_(_count_if(predicate), f"{key}_f")]
+    if not isinstance(check, NotNull) and getattr(check, "mostly", 1.0) < 1.0:
+        # GX's `mostly` of a column map check is a share of the non-NULL rows
+        out.append(exp.alias_(exp.func("count", col(check.column)), f"{key}_n"))
+    return out
 
 
 def _comparable(value: Any, bound: Any) -> Any:
     """GX gives date bounds as ISO strings; compare them as what the warehouse returned."""
     if isinstance(bound, str) and isinstance(value, datetime | date):
-        parsed = datetime.fromisoformat(bound.replace("Z", "+00:00"))
-        if isinstance(value, datetime):
-            return parsed.replace(tzinfo=value.tzinfo) if value.tzinfo else parsed.replace(tzinfo=None)
-        return parsed.date()
+        if not isinstance(value, datetime):
+            return datetime.fromisoformat(bound.replace("Z", "+00:00")).date()
+        # naive on either side means UTC; an aware bound keeps its offset
+        return to_utc(bound) if value.tzinfo else to_utc_naive(bound)
     if isinstance(bound, int | float) and hasattr(value, "as_tuple"):  # Decimal vs float
         return type(value)(str(bound))
     return bound
 
 
-def _ratio_failed(failing: int, total: int, mostly: float) -> bool:
-    if failing == 0:
-        return False
-    return mostly >= 1.0 or total == 0 or failing / total > 1.0 - mostly
-
-
 def _judge(check: Check, row: dict[str, Any], key: str, total: int, as_of: datetime) -> tuple[bool, int, str]:
     if isinstance(check, Freshness):
-        latest = row[f"{key}_v"]
-        reference = check.as_of or as_of
-        limit = reference - timedelta(seconds=check.max_age_seconds)
-        if latest is None:
+        verdict = evaluate_freshness(row[f"{key}_v"], check.max_age_seconds, check.as_of or as_of)
+        if verdict.newest is None:
             return True, total, "no rows with a value"
-        latest_dt = latest if isinstance(latest, datetime) else datetime.fromisoformat(str(latest))
-        lag_h = (limit - latest_dt.replace(tzinfo=None)).total_seconds() / 3600
-        state = f"{lag_h:.1f} h older than allowed" if lag_h > 0 else "fresh"
-        return latest_dt.replace(tzinfo=None) < limit, 0, f"latest {latest_dt:%Y-%m-%d %H:%M}, {state}"
+        over_h = (verdict.over_seconds or 0.0) / 3600
+        state = f"{over_h:.1f} h older than allowed" if over_h > 0 else "fresh"
+        return not verdict.success, 0, f"latest {verdict.newest:%Y-%m-%d %H:%M} UTC, {state}"
     if isinstance(check, DistinctContains):
         missing = [v for i, v in enumerate(check.values) if not row[f"{key}_m{i}"]]
         extra = int(row.get(f"{key}_x") or 0)
-        shown = f"missing {missing}" if missing else "all present"
-        return bool(missing) or extra > 0, len(missing) + (1 if extra else 0), shown + (f", {extra} rows outside" if extra else "")
+        shown = (f"missing {missing}" if missing else "all present") + (f", {extra} rows outside" if extra else "")
+        return bool(missing) or extra > 0, len(missing) + (1 if extra else 0), shown
     if isinstance(check, Between) and check.stat != "value":
         value = row[f"{key}_v"]
         low, high = _comparable(value, check.min_value), _comparable(value, check.max_value)
         bad = value is None or (low is not None and value < low) or (high is not None and value > high)
         return bool(bad), 0, f"{check.stat} = {value}"
     failing = int(row.get(f"{key}_f") or 0)
-    mostly = getattr(check, "mostly", 1.0)
-    return _ratio_failed(failing, total, mostly), failing, f"{failing:,} of {total:,} rows fail"
+    mostly = float(getattr(check, "mostly", 1.0))
+    considered = int(row[f"{key}_n"] or 0) if f"{key}_n" in row else total
+    return not ratio_passes(failing, considered, mostly), failing, f"{failing:,} of {total:,} rows fail"
 
 
 def evaluate(
@@ -165,8 +159,10 @@ def evaluate(
     resolve: Callable[[str], exp.Table | None] | None = None,
     relation: tuple[str | None, str | None, str] | None = None,
 ) -> list[Outcome]:
-    """Evaluate `checks` on `source` (a table or a subquery) with as few queries as possible."""
-    now = as_of or datetime.now()
+    """Evaluate `checks` on `source` (a table or a subquery) with as few queries as possible.
+
+    `as_of` is the reference time of freshness checks without their own (None: now); naive means UTC."""
+    now = to_utc(as_of) or utc_now()
     keyed = [(f"c{i}", check) for i, check in enumerate(checks)]
     select = exp.select(exp.alias_(exp.Count(this=exp.Star()), "hw_total")).from_(source.copy())
     for key, check in keyed:
@@ -211,8 +207,6 @@ def _single(
     resolve: Callable[[str], exp.Table | None] | None,
     relation: tuple[str | None, str | None, str] | None,
 ) -> Outcome:
-    from headwater.trace import grouped
-
     try:
         if isinstance(check, Schema):
             if relation is None:
@@ -235,8 +229,3 @@ def _single(
         return Outcome(check, None, error=check.reason or f"{check.expectation_type} cannot be re-run upstream")
     return Outcome(check, None, error=f"{describe(check)} has no SQL translation")
 
-
-def psi(expected: Sequence[float], actual: Sequence[float]) -> float:
-    """Population stability index of two share vectors (0 = same distribution; > 0.2 usually drift)."""
-    eps = 1e-4
-    return sum((a - e) * math.log((a + eps) / (e + eps)) for e, a in zip(expected, actual, strict=True))

@@ -63,6 +63,7 @@ class RootCause:
     share: float = 1.0  # share of the failure this cause explains, for ranking
     summary: str = ""  # the one sentence
     join_side: str = ""
+    decided_by: str = ""  # which comparison with the last good state decided it ("" : today's data alone)
 
 
 @dataclass(frozen=True)
@@ -100,6 +101,19 @@ class RowProvenance:
 
 
 @dataclass(frozen=True)
+class TimelineEvent:
+    """One event on the failure's path, from the history: a snapshot, a check outcome, a code, schema, volume
+    or profile change (`mark`: "last good" / "first bad" for the failing check's outcomes)."""
+
+    at: str  # ISO time, UTC ("now" for what changed since the last snapshot)
+    kind: str  # snapshot, check, code, schema, volume, profile
+    summary: str
+    node: str = ""
+    column: str = ""
+    mark: str = ""
+
+
+@dataclass(frozen=True)
 class Failure:
     expectation: str
     node: str
@@ -113,10 +127,32 @@ class Failure:
     reason: str = ""
     rows: tuple[RowProvenance, ...] = ()
     suite: str = ""
+    timeline: tuple[TimelineEvent, ...] = ()  # the cause's node first, then oldest first
 
     @property
     def top(self) -> RootCause | None:
         return self.root_causes[0] if self.root_causes else None
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """One check re-run on one node (`Tracer.explain`): whether it fails there now, and why."""
+
+    failed: bool | None  # None: the check could not run there (see `observed`)
+    failing: int | None
+    observed: str
+    causes: tuple[RootCause, ...] = ()  # ranked, most of the failure first; UNKNOWN causes last
+    path: tuple[PathStep, ...] = ()
+
+
+@dataclass(frozen=True)
+class Incident:
+    """Failures that share one root cause, and how far the cause reaches."""
+
+    cause: RootCause
+    failures: tuple[str, ...]  # "relation.column check" of each failed expectation it explains
+    downstream: tuple[str, ...] = ()  # models (and other nodes) downstream of the cause
+    exposures: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -125,6 +161,7 @@ class TraceResult:
     warehouse: str = ""
     seconds: float = 0.0
     source: str = ""  # the validation result file, or "question"
+    incidents: tuple[Incident, ...] = ()
 
     @property
     def exit_code(self) -> int:

@@ -38,14 +38,23 @@ def provenance(ctx: Context, node: Node, check: Check, rows: int) -> tuple[RowPr
     if key is None or source is None or rows <= 0:
         return ()
     if predicate is None and isinstance(check, Unique):
-        dupes = exp.select(*[exp.column(c, quoted=True) for c in check.columns]).from_(source.copy()).group_by(
-            *[exp.column(c, quoted=True) for c in check.columns]).having(exp.GT(this=exp.Count(this=exp.Star()), expression=exp.Literal.number(1)))
-        predicate = exp.In(this=exp.column(check.columns[0], quoted=True), query=exp.Subquery(this=dupes.select(exp.column(check.columns[0], quoted=True), append=False)))
+        dupes = (
+            exp.select(*[exp.column(c, quoted=True) for c in check.columns])
+            .from_(source.copy())
+            .group_by(*[exp.column(c, quoted=True) for c in check.columns])
+            .having(exp.GT(this=exp.Count(this=exp.Star()), expression=exp.Literal.number(1)))
+        )
+        predicate = exp.In(
+            this=exp.column(check.columns[0], quoted=True),
+            query=exp.Subquery(this=dupes.select(exp.column(check.columns[0], quoted=True), append=False)),
+        )
     if predicate is None:
         return ()  # a table-level check has no failing rows to follow
     query = exp.select(exp.Star()).from_(source).where(predicate).limit(rows)
     try:
-        failing = ctx.warehouse.query(query, purpose=f"sample failing rows of {ctx.label(node)}", relation=ctx.label(node)).records()
+        failing = ctx.warehouse.query(
+            query, purpose=f"sample failing rows of {ctx.label(node)}", relation=ctx.label(node)
+        ).records()
     except ProbeError:
         return ()
     values = [r.get(key) for r in failing if r.get(key) is not None]
@@ -56,15 +65,22 @@ def provenance(ctx: Context, node: Node, check: Check, rows: int) -> tuple[RowPr
         if parent_source is None or not values:
             continue
         column = exp.column(ancestor.column, quoted=True)
-        select = exp.select(exp.Star()).from_(parent_source).where(exp.In(this=column, expressions=[exp.convert(v) for v in values])).limit(rows * 5)
+        select = (
+            exp.select(exp.Star())
+            .from_(parent_source)
+            .where(exp.In(this=column, expressions=[exp.convert(v) for v in values]))
+            .limit(rows * 5)
+        )
         try:
-            records = ctx.warehouse.query(select, purpose=f"provenance in {ctx.label(parent)}", relation=ctx.label(parent)).records()
+            records = ctx.warehouse.query(
+                select, purpose=f"provenance in {ctx.label(parent)}", relation=ctx.label(parent)
+            ).records()
         except ProbeError:
             continue
         for record in records:
             value = record.get(ancestor.column)
             if value in upstream:
-                upstream[value].append(ContributingRow(parent.unique_id, ctx.label(parent), f"{ancestor.column}={value}", record))
-    return tuple(
-        RowProvenance(f"{key}={r.get(key)}", r, tuple(upstream.get(r.get(key), ()))) for r in failing
-    )
+                upstream[value].append(
+                    ContributingRow(parent.unique_id, ctx.label(parent), f"{ancestor.column}={value}", record)
+                )
+    return tuple(RowProvenance(f"{key}={r.get(key)}", r, tuple(upstream.get(r.get(key), ()))) for r in failing)

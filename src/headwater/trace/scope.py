@@ -94,9 +94,30 @@ def without_self_filters(scope: Scope, identifier: str) -> Scope:
 
 
 # Expressions that are NULL whenever an input is NULL (SQL's strict functions and operators).
-_STRICT = (exp.Column, exp.Identifier, exp.Literal, exp.Paren, exp.Cast, exp.TryCast, exp.DataType, exp.DataTypeParam,
-           exp.Lower, exp.Upper, exp.Trim, exp.Substring, exp.Length, exp.Abs, exp.Round, exp.Neg,
-           exp.Add, exp.Sub, exp.Mul, exp.Div, exp.Mod, exp.DPipe)
+_STRICT = (
+    exp.Column,
+    exp.Identifier,
+    exp.Literal,
+    exp.Paren,
+    exp.Cast,
+    exp.TryCast,
+    exp.DataType,
+    exp.DataTypeParam,
+    exp.Lower,
+    exp.Upper,
+    exp.Trim,
+    exp.Substring,
+    exp.Length,
+    exp.Abs,
+    exp.Round,
+    exp.Neg,
+    exp.Add,
+    exp.Sub,
+    exp.Mul,
+    exp.Div,
+    exp.Mod,
+    exp.DPipe,
+)
 
 
 def null_propagating(expression: exp.Expr) -> bool:
@@ -120,7 +141,10 @@ def one_to_one(scope: Scope) -> bool:
             return False
         cte = _cte_select(scope.with_, from_.this.name) if not from_.this.db else None
         if cte is None:
-            return not any(c.alias_or_name.lower() == from_.this.name.lower() for c in (scope.with_.expressions if scope.with_ else ()))
+            return not any(
+                c.alias_or_name.lower() == from_.this.name.lower()
+                for c in (scope.with_.expressions if scope.with_ else ())
+            )
         select = cte
     return False
 
@@ -183,7 +207,12 @@ def _key_pair(left: exp.Expr, right: exp.Expr, alias: str) -> tuple[exp.Expr, ex
         if not isinstance(key, exp.Column) or key.table.lower() != alias.lower():
             continue
         tables = [c.table.lower() for c in other.find_all(exp.Column)]
-        if tables and all(tables) and alias.lower() not in tables and not any(isinstance(n, exp.AggFunc | exp.Window | exp.Subquery) for n in other.walk()):
+        if (
+            tables
+            and all(tables)
+            and alias.lower() not in tables
+            and not any(isinstance(n, exp.AggFunc | exp.Window | exp.Subquery) for n in other.walk())
+        ):
             return other, key
     return None
 
@@ -202,7 +231,7 @@ def _join_infos(select: exp.Select) -> tuple[JoinInfo, ...]:
             side = "cross"
         on = join.args.get("on")
         pairs: list[tuple[exp.Expr, exp.Column]] = []
-        for eq in (on.find_all(exp.EQ) if on is not None else ()):
+        for eq in on.find_all(exp.EQ) if on is not None else ():
             pair = _key_pair(eq.this, eq.expression, alias)
             if pair is not None:
                 pairs.append(pair)
@@ -257,5 +286,7 @@ def locate(sql: str, dialect: str, column: str) -> Scope | None:
         grouped = bool(select.args.get("group")) or any(
             isinstance(node, exp.AggFunc | exp.Window) for node in output.walk()
         )
-        return Scope(column, select, with_, output, driving, _join_infos(select), _conjuncts(select.args.get("where")), grouped)
+        return Scope(
+            column, select, with_, output, driving, _join_infos(select), _conjuncts(select.args.get("where")), grouped
+        )
     return None

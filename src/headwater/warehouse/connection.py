@@ -191,7 +191,8 @@ def _connect_duckdb(config: WarehouseConfig) -> Warehouse:
         raise WarehouseError(
             f"cannot open {config.path} read-only: {first} (is another process writing to it?)"
         ) from err
-    catalogs = frozenset(str(r[0]).lower() for r in conn.execute("select database_name from duckdb_databases()").fetchall())
+    databases = conn.execute("select database_name from duckdb_databases()").fetchall()
+    catalogs = frozenset(str(r[0]).lower() for r in databases)
     return Warehouse(config, conn, catalogs)
 
 

@@ -9,8 +9,16 @@ A baseline profile is what `headwater baseline` writes per column (JSON):
 The current batch is reduced to counts in the same bins in the engine (values below e0 fall in the
 first bin, above ek in the last); categories the baseline never saw are pooled as one "other" bucket.
 
+PSI has one smoothing, everywhere: each share is floored at `PSI_FLOOR` (1e-4) before the log, so an empty
+bin on either side gives a large but finite PSI. GX's expectation and the tracer both call `psi` here.
+
 KS here is evaluated on the CDF at the bin edges (the column never leaves the warehouse), so its
 statistic is a lower bound of the exact one: it can miss drift that stays inside one bin, never invent it.
+
+>>> round(psi([0.5, 0.5, 0.0], [0.5, 0.4, 0.1]), 3)
+0.712
+>>> thresholds_from_kwargs({"psi_threshold": None}).psi is None
+True
 """
 
 from __future__ import annotations
@@ -18,9 +26,10 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Literal
 
-from scipy import special, stats
+import orjson
 
 PSI_FLOOR = 1e-4  # share floor so an empty bin does not make PSI infinite
 OTHER = "__other__"
@@ -73,7 +82,12 @@ class DriftVerdict:
 
 
 def profile_from_dict(data: Mapping[str, Any]) -> Profile:
-    """Read one column profile (inline in an expectation or from a baseline file)."""
+    """Read one column profile (inline in an expectation or from a baseline file). Also accepts GX's KL
+    `partition_object` (`bins` or `values` with `weights`) and `{"shares": {value: share}}`."""
+    if isinstance(data.get("shares"), Mapping) and "values" not in data:
+        shares = data["shares"]
+        data = {"kind": "categorical", "values": list(shares), "weights": list(shares.values()),
+                "count": data.get("count", 0)}  # fmt: skip
     kind = data.get("kind") or ("numeric" if "bins" in data else "categorical")
     weights = tuple(float(w) for w in data.get("weights") or ())
     count = int(data.get("count") or 0)
@@ -137,8 +151,53 @@ def quantile_edges(quantiles: Sequence[float]) -> tuple[float, ...]:
     return tuple(edges)
 
 
+def thresholds_from_kwargs(kwargs: Mapping[str, Any]) -> Thresholds:
+    """The thresholds of `expect_column_distribution_to_match_baseline` (a key given as None disables
+    that test; a missing key takes the expectation's default)."""
+    return Thresholds(
+        psi=_optional_float(kwargs.get("psi_threshold", 0.2)),
+        ks_pvalue=_optional_float(kwargs.get("ks_pvalue", 0.01)),
+        chi2_pvalue=_optional_float(kwargs.get("chi2_pvalue", 0.01)),
+        min_sample_size=int(kwargs.get("min_sample_size", 100) or 0),
+    )
+
+
+def _optional_float(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
+def read_baseline(path: str | Path) -> Mapping[str, Any]:
+    """The column profiles of a baseline file (`{"columns": {name: profile}}`, as `headwater baseline`
+    writes it). Raises OSError or ValueError when the file cannot be read."""
+    data = orjson.loads(Path(str(path)).read_bytes())
+    columns = data.get("columns", data) if isinstance(data, Mapping) else None
+    if not isinstance(columns, Mapping):
+        raise ValueError(f"baseline {path} holds no column profiles")
+    return columns
+
+
+def profile_from_kwargs(kwargs: Mapping[str, Any]) -> Profile:
+    """The baseline profile an expectation names: inline `baseline` (or a KL `partition_object`), or the
+    column's profile in the file `baseline_path` (by name, else case-insensitively)."""
+    inline = kwargs.get("baseline") or kwargs.get("partition_object")
+    if inline:
+        return profile_from_dict(inline)
+    path = kwargs.get("baseline_path")
+    if not path:
+        raise ValueError("give `baseline` (a profile) or `baseline_path` (a file from `headwater baseline`)")
+    columns = read_baseline(str(path))
+    column = str(kwargs.get("column", ""))
+    found = columns.get(column)
+    if found is None:
+        found = next((p for name, p in columns.items() if str(name).lower() == column.lower()), None)
+    if not isinstance(found, Mapping):
+        raise ValueError(f"baseline {path} has no profile for column {column!r}")
+    return profile_from_dict(found)
+
+
 def psi(expected: Sequence[float], observed: Sequence[float]) -> float:
-    """Population stability index between two share vectors over the same bins."""
+    """Population stability index between two share vectors over the same bins (0: the same; above 0.2
+    usually drift). Each share is floored at `PSI_FLOOR` first: the one smoothing of empty bins."""
     total = 0.0
     for e, o in zip(expected, observed, strict=True):
         e, o = max(e, PSI_FLOOR), max(o, PSI_FLOOR)
@@ -158,6 +217,8 @@ def ks_from_binned(
         statistic = max(statistic, abs(cdf_e - cdf_o))
     if n <= 0 or m <= 0:
         return statistic, 1.0
+    from scipy import special  # imported when needed: scipy costs ~0.3 s
+
     effective = math.sqrt(n * m / (n + m))
     return statistic, float(special.kolmogorov(effective * statistic))
 
@@ -168,6 +229,8 @@ def chi2_two_sample(expected: Sequence[float], n: int, observed_counts: Sequence
     columns = [(b, o) for b, o in zip(baseline_counts, observed_counts, strict=True) if b + o > 0]
     if len(columns) < 2 or n <= 0 or sum(observed_counts) <= 0:
         return 0.0, 1.0
+    from scipy import stats
+
     table = [[b for b, _ in columns], [o for _, o in columns]]
     result = stats.chi2_contingency(table, correction=False)
     return float(result.statistic), float(result.pvalue)
@@ -229,4 +292,5 @@ def evaluate_categorical(
         reasons.append(f"chi-square p-value {p:.2g} < {thresholds.chi2_pvalue}")
     labels = (*(str(v) for v in profile.values), OTHER)
     return DriftVerdict(not reasons, "categorical", total, psi=value, chi2_statistic=stat, chi2_pvalue=p,
-                        reasons=tuple(reasons), expected_weights=expected, observed_weights=observed, labels=labels)  # fmt: skip
+                        reasons=tuple(reasons), expected_weights=expected, observed_weights=observed,
+                        labels=labels)  # fmt: skip

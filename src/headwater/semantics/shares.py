@@ -1,5 +1,10 @@
-"""Share-of-rows decisions: default-value collapse (most common value) and orphan keys.
+"""Share-of-rows decisions: the `mostly` rule of row-level checks, default-value collapse (most common
+value) and orphan keys.
 
+>>> ratio_passes(unexpected=5, considered=100, mostly=0.95), ratio_passes(6, 100, 0.95)
+(True, False)
+>>> ratio_passes(0, 0, 1.0)  # nothing to check: vacuously true, as GX says
+True
 >>> evaluate_mcv_share([(0.5, 80), (0.7, 20)], total=100, max_share=0.5).success
 False
 >>> evaluate_orphans(orphan_count=0, checked=100, sample=()).success
@@ -13,12 +18,20 @@ from dataclasses import dataclass
 from typing import Any
 
 
+def ratio_passes(unexpected: int, considered: int, mostly: float = 1.0) -> bool:
+    """GX's `mostly`: at least `mostly` of the `considered` rows are as expected. For a column map
+    check the considered rows are the non-NULL ones (all rows for not_null). No rows: passes."""
+    if considered <= 0 or unexpected <= 0:
+        return True
+    return (float(considered) - float(unexpected)) / float(considered) >= mostly
+
+
 @dataclass(frozen=True)
 class McvVerdict:
     success: bool
     value: Any
     count: int
-    total: int
+    total: int  # non-NULL rows
     share: float
     max_share: float
 
@@ -31,7 +44,7 @@ class McvVerdict:
 class OrphanVerdict:
     success: bool
     orphan_count: int  # rows whose key has no match
-    checked: int  # non-null keys checked
+    checked: int  # rows with a non-NULL key
     sample: tuple[Any, ...]  # a few distinct orphan keys
     mostly: float = 1.0
 
@@ -44,7 +57,8 @@ class OrphanVerdict:
 
 
 def evaluate_mcv_share(top: Sequence[tuple[Any, int]], total: int, max_share: float) -> McvVerdict:
-    """The most common value (first of `top`, counts in the engine) must stay below `max_share` of `total`."""
+    """The most common non-NULL value (the largest count of `top`) must stay below `max_share` of the
+    `total` non-NULL rows."""
     if not top or total <= 0:
         return McvVerdict(True, None, 0, total, 0.0, max_share)
     value, count = max(top, key=lambda vc: vc[1])
@@ -56,5 +70,5 @@ def evaluate_orphans(
     orphan_count: int, checked: int, sample: Sequence[Any], mostly: float = 1.0
 ) -> OrphanVerdict:
     """Referential integrity holds when the share of matched keys is at least `mostly`."""
-    matched = 1.0 if checked <= 0 else (checked - orphan_count) / checked
-    return OrphanVerdict(matched >= mostly, int(orphan_count), int(checked), tuple(sample), mostly)
+    success = ratio_passes(orphan_count, checked, mostly)
+    return OrphanVerdict(success, int(orphan_count), int(checked), tuple(sample), mostly)
