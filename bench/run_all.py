@@ -22,6 +22,8 @@ def main() -> int:
     runs = [
         [str(BENCH / "lineage" / "run.py"), "--sizes", "1000", *([] if quick else ["10000"])],
         [str(BENCH / "trace" / "accuracy.py"), "--rows", "40000" if quick else rows],
+        [str(BENCH / "trace" / "memory_accuracy.py"), "--rows", "40000", "--write-docs"],
+        [str(BENCH / "history" / "snapshot_cost.py"), "--write-docs"],
         [str(BENCH / "contracts" / "measure.py"), "--rows", rows],
         [str(BENCH / "gx" / "measure.py"), "--rows", rows],
     ]

@@ -86,13 +86,14 @@ def measure(project: Path, fault_id: str) -> dict[str, Any]:
     }
 
 
-def run(rows: int, workdir: Path, only: list[str]) -> list[dict[str, Any]]:
+def prepare(rows: int, workdir: Path, only: list[str]) -> tuple[Path, dict[str, Path]]:
+    """The clean build and one faulted copy per fault (kept between runs in `workdir`)."""
     clean = workdir / f"clean-{rows}"
     if not (clean / "target" / "catalog.json").exists():
         shutil.rmtree(clean, ignore_errors=True)
         copy_project(REPO / "dbt_project_example", clean)
         build_example(clean, rows=rows)
-    results = []
+    projects = {}
     for fault_id in only or list(FAULTS):
         project = workdir / f"{fault_id}-{rows}"
         if not (project / "target" / "catalog.json").exists():
@@ -100,6 +101,14 @@ def run(rows: int, workdir: Path, only: list[str]) -> list[dict[str, Any]]:
             copy_project(clean, project, with_build=True)
             FAULTS[fault_id].apply(project)
             rebuild_models(project)
+        projects[fault_id] = project
+    return clean, projects
+
+
+def run(rows: int, workdir: Path, only: list[str]) -> list[dict[str, Any]]:
+    _, projects = prepare(rows, workdir, only)
+    results = []
+    for fault_id, project in projects.items():
         row = measure(project, fault_id)
         print(orjson.dumps(row).decode(), flush=True)
         results.append(row)

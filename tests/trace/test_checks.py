@@ -86,6 +86,9 @@ def test_questions() -> None:
     assert check_from_question("between", "amount", {"min": "0", "max": "5000"}) == ck.Between("amount", 0, 5000)
     assert check_from_question("accepted_values", "m", {"values": "card,cash"}) == ck.InSet("m", ("card", "cash"))
     assert check_from_question("unique", "a", {"columns": "a,b"}) == ck.Unique(("a", "b"))
+    # GX's argument names everywhere, row counts included
+    assert check_from_question("row_count", "", {"min_value": "10", "max_value": "20"}) == ck.RowCount(10, 20)
+    assert check_from_question("between", "x", {"min_value": "1", "max_value": "2"}) == ck.Between("x", 1, 2)
     with pytest.raises(ConfigError, match="Did you mean 'not_null'"):
         check_from_question("not_nul", "a", {})
 

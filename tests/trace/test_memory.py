@@ -105,3 +105,15 @@ def test_timeline_shows_what_changed_on_the_path(faulted_example: Callable[[str]
     data = json.loads(render_trace(result, "json"))
     assert data["failures"][0]["timeline"][0]["kind"] == "code"
     assert "code changed" in render_trace(result, "text")
+
+
+def test_a_renamed_source_column_is_named_by_its_values(
+    faulted_example: Callable[[str], Path], clean_history: str
+) -> None:
+    """`product_name` vanished and `title` appeared: the new column holds the values the old one had."""
+    project = faulted_example("rename_product_name")
+    (failure,) = trace(validation_result(FAULTS["rename_product_name"]), project_dir=project,
+                       history=clean_history).failures
+    top = failure.top
+    assert top is not None and "renamed to `title`" in top.summary, top.summary
+    assert top.decided_by.startswith("profile: `title` now matches `product_name`")

@@ -30,6 +30,7 @@ from headwater.history.model import ColumnProfile, ColumnSchema, TopValue
 QUANTILES = tuple(i / 10 for i in range(11))
 TOP_K = 10
 MAX_CATEGORIES = 100  # a text/boolean column with more distinct values gets no top values
+MAX_NUMERIC_VALUES = 20  # a numeric column with this few distinct values gets them all (counts are exact)
 
 _NUMERIC = set(exp.DataType.NUMERIC_TYPES)
 _TEXT = set(exp.DataType.TEXT_TYPES) | {exp.DataType.Type.UUID}
@@ -129,14 +130,15 @@ def _edges(quantiles: Any, low: Any, high: Any) -> tuple[float, ...]:
 
 
 def categorical(profiles: Sequence[ColumnProfile], dialect: str) -> list[str]:
-    """Columns that get top values: text or boolean with at most MAX_CATEGORIES distinct values."""
-    return [
-        p.column
-        for p in profiles
-        if column_kind(p.data_type, dialect) in ("text", "boolean")
-        and p.distinct_count is not None
-        and p.distinct_count <= MAX_CATEGORIES
-    ]
+    """Columns that get top values: text or boolean with at most MAX_CATEGORIES distinct values, and numbers
+    with at most MAX_NUMERIC_VALUES (a flag, a count of likes: deciles say little, the values say all)."""
+    found = []
+    for p in profiles:
+        kind = column_kind(p.data_type, dialect)
+        limit = MAX_CATEGORIES if kind in ("text", "boolean") else MAX_NUMERIC_VALUES if kind == "numeric" else 0
+        if p.distinct_count is not None and p.distinct_count <= limit:
+            found.append(p.column)
+    return found
 
 
 def top_values_query(table: exp.Table, columns: Sequence[str]) -> exp.Select:

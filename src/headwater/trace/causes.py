@@ -116,14 +116,17 @@ def transformation(
     )
 
 
-def source_type_change(ctx: Context, ref: ColumnRef, evidence: Evidence, share: float) -> RootCause | None:
+def source_type_change(
+    ctx: Context, ref: ColumnRef, evidence: Evidence, share: float, nulled: bool = True
+) -> RootCause | None:
     """Follow `ref` up through passthrough/rename/cast edges to a source; a type that differs from the
-    type declared in YAML there is a schema change at the source."""
+    type declared in YAML there (else in the last good state) is a schema change at the source. `nulled`:
+    the evidence counts values a downstream cast turned into NULL."""
     current = ref
     for _ in range(30):
         node = ctx.node(current.node)
         if ctx.is_leaf(node):
-            return _retyped_source(ctx, node, current.column, evidence, share)
+            return _retyped_source(ctx, node, current.column, evidence, share, nulled)
         ups = [e.source for e in ctx.lineage.edges_into(current) if e.source is not None and e.kind in CARRYING]
         if not ups:
             return None
@@ -131,7 +134,9 @@ def source_type_change(ctx: Context, ref: ColumnRef, evidence: Evidence, share: 
     return None
 
 
-def _retyped_source(ctx: Context, node: Node, column: str, evidence: Evidence, share: float) -> RootCause | None:
+def _retyped_source(
+    ctx: Context, node: Node, column: str, evidence: Evidence, share: float, nulled: bool
+) -> RootCause | None:
     """The source column's type now against the type declared in YAML, else the type in the last good state."""
     relation = ctx.relation(node)
     actual = (ctx.warehouse.columns(*relation) or {}).get(column) if relation else None
@@ -154,8 +159,8 @@ def _retyped_source(ctx: Context, node: Node, column: str, evidence: Evidence, s
         ctx.yaml_line(node, column),
         found,
         share,
-        f"`{node.display_name}.{column}` changed type at the source from {declared}{then} "
-        f"to {actual}; downstream casts turn {evidence.failing_here or 0:,} of its values into NULL",
+        f"`{node.display_name}.{column}` changed type at the source from {declared}{then} to {actual}"
+        + (f"; downstream casts turn {evidence.failing_here or 0:,} of its values into NULL" if nulled else ""),
         decided_by=decided,
     )
 
@@ -256,3 +261,59 @@ def _type_now(ctx: Context, node: Node, column: str) -> str | None:
     if relation is None:
         return None
     return (ctx.warehouse.columns(*relation) or {}).get(column)
+
+
+def renamed_to(
+    ctx: Context, node: Node, relation: tuple[str | None, str | None, str], column: str, candidates: list[str]
+) -> str | None:
+    """The new column whose profile now matches the vanished column's then: NULL share within a point, distinct
+    count within a tenth, and the same min and max (one scan of the candidates)."""
+    from headwater.history.model import ColumnSchema
+    from headwater.history.profile import read_scalar, scalar_query
+
+    good = ctx.good
+    before = good.profile(node.unique_id) if good is not None else None
+    old = before.column(column) if before is not None else None
+    if before is None or old is None or not candidates:
+        return None
+    types = ctx.warehouse.columns(*relation) or {}
+    schemas = [ColumnSchema(c, types.get(c, ""), i + 1) for i, c in enumerate(candidates)]
+    query = scalar_query(ctx.warehouse.table(*relation), schemas, ctx.dialect)
+    rows, profiles = read_scalar(
+        ctx.warehouse.query(query, purpose="profiles of new columns", relation=ctx.label(node)).first(), schemas
+    )
+    share = old.null_count / max(before.row_count, 1)
+    for profile in profiles:
+        if abs(profile.null_count / max(rows, 1) - share) > 0.01:
+            continue
+        if (
+            old.distinct_count
+            and profile.distinct_count is not None
+            and abs(profile.distinct_count - old.distinct_count) > 0.1 * old.distinct_count
+        ):
+            continue
+        if (profile.min_value, profile.max_value) != (old.min_value, old.max_value):
+            continue
+        return profile.column
+    return None
+
+
+def type_entry(ctx: Context, ref: ColumnRef) -> ColumnRef:
+    """Today's types alone: the topmost column up the single value edges from `ref` that has the same type,
+    where that type entered the lineage (a source, or the model whose expression produces it)."""
+    current = ref
+    for _ in range(30):
+        node = ctx.node(current.node)
+        now = _type_now(ctx, node, current.column)
+        edges = [e.source for e in ctx.value_edges(node, current.column) if e.source is not None]
+        if len(edges) != 1 or not now:
+            return current
+        parent = edges[0]
+        above = _type_now(ctx, ctx.node(parent.node), parent.column)
+        if above is None and ctx.relation(ctx.node(parent.node)) is None:
+            current = parent  # an ephemeral model: no table to ask, walk through
+            continue
+        if not above or not same_type(above, now, allow_widening=False):
+            return current
+        current = parent
+    return current

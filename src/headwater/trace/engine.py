@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 
 from headwater.dbt import Node
 from headwater.trace import causes as cause
-from headwater.trace.checks import Check, columns_of
+from headwater.trace.checks import Check, columns_of, rename
 from headwater.trace.context import Context
 from headwater.trace.finding import Answer, Ascend, Finding, InputsUnchangedRule, Question, Rule
 from headwater.trace.measures import Outcome
@@ -24,7 +24,10 @@ from headwater.trace.model import PathStep, RootCause
 from headwater.trace.rules import RULES, WHEN_INPUTS_UNCHANGED
 from headwater.warehouse import ProbeError
 
-MAX_DEPTH = 30  # ascents from the failing node; a dbt DAG this deep on one column is not one anyone wrote
+MAX_DEPTH = 30
+_CARRYING = frozenset(
+    {"passthrough", "rename", "cast"}
+)  # ascents from the failing node; a dbt DAG this deep on one column is not one anyone wrote
 
 
 @dataclass
@@ -92,8 +95,16 @@ class Walk:
         return found or list(finding.fallback)
 
     def _ascend(self, question: Question, step: Ascend, depth: int) -> Answer:
-        below = ",".join(columns_of(question.check))
-        up = Question(step.node, step.check, step.outcome, step.share, step.via, below)
+        here, there = ",".join(columns_of(question.check)), ",".join(columns_of(step.check))
+        # `below` is the name the column had before its last change of name on the way up, and a check
+        # derived through an expression keeps its original (as written) along the edges that carry values.
+        below = question.below if question.below and here == there else here
+        written = step.as_written
+        if written is None and question.as_written is not None and step.via in _CARRYING:
+            written = rename(
+                question.as_written, dict(zip(columns_of(question.check), columns_of(step.check), strict=False))
+            )
+        up = Question(step.node, step.check, step.outcome, step.share, step.via, below, written)
         answer = self._answer(up, depth + 1)
         if not step.suffix:
             return answer

@@ -28,6 +28,7 @@ class Question:
     share: float = 1.0
     via: str = "failure"  # how the walk got here: "failure" (the failing node), an edge kind, a rule's reason
     below: str = ""  # the column, one step down the path, whose failure this one explains ("" at the start)
+    as_written: Check | None = None  # a check derived through an expression: the original, on this column
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,7 @@ class Ascend:
     share: float
     via: str  # why: the edge kind (passthrough, cast…) or the rule's reason ("join key", "NULL input")
     suffix: str = ""  # appended to the summary of every cause found up there ("; … falls back to 0.5 …")
+    as_written: Check | None = None  # `check` was derived through an expression from this one (same column)
 
 
 @dataclass(frozen=True)

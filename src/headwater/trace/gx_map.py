@@ -206,7 +206,8 @@ def check_from_question(check: str, column: str, args: Mapping[str, str]) -> Che
     if name == "regex":
         return ck.Regex(col, args.get("pattern", args.get("regex", "")))
     if name == "row_count":
-        return ck.RowCount(_int(args.get("min")), _int(args.get("max")))
+        # GX's names (`min_value` / `max_value`), as for every other check; `min` / `max` still read
+        return ck.RowCount(_int(args.get("min_value", args.get("min"))), _int(args.get("max_value", args.get("max"))))
     if name == "schema":
         cols = _list(args.get("columns", col))
         types = ((col, args["type"]),) if "type" in args else ()

@@ -98,25 +98,45 @@ def snapshot_of(artifacts: Artifacts, snapshot_id: str, taken_at: str) -> Snapsh
 
 def failing_share_then(check: Check, profile: RelationProfile) -> float | None:
     """The share of rows that failed `check` in the recorded profile (None: the profile cannot tell)."""
+    bounds = failing_share_bounds(check, profile)
+    return None if bounds is None else (bounds[0] + bounds[1]) / 2
+
+
+def failing_share_bounds(check: Check, profile: RelationProfile) -> tuple[float, float] | None:
+    """The least and the most share of rows that can have failed `check` then: exact from NULL counts and
+    complete value lists, a decile wide from quantile edges (None: the profile cannot tell)."""
     rows = profile.row_count
     if isinstance(check, RowCount):
         low, high = check.min_value, check.max_value
-        return 1.0 if (low is not None and rows < low) or (high is not None and rows > high) else 0.0
+        bad = 1.0 if (low is not None and rows < low) or (high is not None and rows > high) else 0.0
+        return bad, bad
     column = profile.column(check.column) if check.column else None
     if column is None or rows <= 0:
         return None
+    exact: float | None = None
     if isinstance(check, NotNull):
-        return column.null_count / rows
-    if isinstance(check, Between) and check.stat == "value":
+        exact = column.null_count / rows
+    elif isinstance(check, Between | InSet) and _complete(column, rows):
+        exact = sum(t.count for t in column.top_values if t.value is not None and _fails(check, t.value)) / rows
+    elif isinstance(check, Between) and check.stat == "value":
         return _outside(column, check)
-    if isinstance(check, InSet) and check.values and _complete(column, rows):
-        allowed = {str(v) for v in check.values}
-        bad = sum(t.count for t in column.top_values if t.value is not None and (t.value in allowed) == check.negate)
-        return bad / rows
-    if isinstance(check, McvShare) and column.top_values:
+    elif isinstance(check, McvShare) and column.top_values:
         top = max(column.top_values, key=lambda t: t.count)
-        return 1.0 if top.share >= check.max_share else 0.0
-    return None
+        exact = 1.0 if top.share >= check.max_share else 0.0
+    return (exact, exact) if exact is not None else None
+
+
+def _fails(check: Between | InSet, value: str) -> bool:
+    if isinstance(check, InSet):
+        return (value in {str(v) for v in check.values}) == check.negate if check.values else False
+    number = _number(value)
+    low = _number(str(check.min_value)) if check.min_value is not None else None
+    high = _number(str(check.max_value)) if check.max_value is not None else None
+    if number is None:
+        return False
+    below = low is not None and (number <= low if check.strict_min else number < low)
+    above = high is not None and (number >= high if check.strict_max else number > high)
+    return bool(below or above)
 
 
 def _complete(column: ColumnProfile, rows: int) -> bool:
@@ -131,9 +151,9 @@ def _number(text: str | None) -> float | None:
         return None
 
 
-def _outside(column: ColumnProfile, check: Between) -> float | None:
-    """Share of rows outside [min_value, max_value], from the quantile edges (deciles): 0 when the recorded
-    min and max lie inside; else the share of edges outside, at least one bucket's worth."""
+def _outside(column: ColumnProfile, check: Between) -> tuple[float, float] | None:
+    """Bounds of the share of rows outside [min_value, max_value] from the quantile edges: none when the
+    recorded min and max lie inside; else between (k - 1) and k buckets for k edges outside."""
     low = _number(str(check.min_value)) if check.min_value is not None else None
     high = _number(str(check.max_value)) if check.max_value is not None else None
     least, most = _number(column.min_value), _number(column.max_value)
@@ -141,12 +161,13 @@ def _outside(column: ColumnProfile, check: Between) -> float | None:
             check.max_value is not None and high is None):
         return None
     if (low is None or least >= low) and (high is None or most <= high):
-        return 0.0
+        return 0.0, 0.0
     edges = column.histogram
     if len(edges) < 2:
         return None
+    buckets = len(edges) - 1
     outside = sum(1 for e in edges if (low is not None and e < low) or (high is not None and e > high))
-    return max(outside - 1, 1) / (len(edges) - 1)
+    return max(outside - 1, 0) / buckets, min(outside, buckets) / buckets
 
 
 def schema_held(check: Schema, schema: RelationSchema | None) -> bool:
@@ -160,18 +181,20 @@ def schema_held(check: Schema, schema: RelationSchema | None) -> bool:
 
 
 def failed_the_same_way(check: Check, now: Outcome, profile: RelationProfile | None) -> bool:
-    """The check failed then on about as large a share of rows as it fails now."""
+    """The check failed then on about as large a share of rows as it fails now (within the profile's
+    resolution, and two points or a quarter of today's share)."""
     if profile is None or not now.failed:
         return False
-    then = failing_share_then(check, profile)
-    if then is None or then <= 0:
+    bounds = failing_share_bounds(check, profile)
+    if bounds is None or bounds[1] <= 0:
         return False
     if isinstance(check, RowCount | McvShare):
-        return then > 0
+        return True
     if not now.total or now.failing is None:
         return False
     share = now.failing / now.total
-    return abs(then - share) <= max(SAME_SHARE, 0.25 * share)
+    slack = max(SAME_SHARE, 0.25 * share)
+    return bounds[0] - slack <= share <= bounds[1] + slack
 
 
 @dataclass(frozen=True)

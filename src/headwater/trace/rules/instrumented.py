@@ -74,7 +74,9 @@ def instrumented(ctx: Context, question: Question) -> Finding | None:
         parent = ctx.node(edge.source.node)
         there = ctx.check(parent, carried, edge.kind.value)
         if there.failed:
-            ascend.append(Ascend(parent, carried, there, scale * bad, edge.kind.value))
+            derived = not (isinstance(check, NotNull) or translatable[i])
+            written = rename(check, {check.column: edge.source.column}) if derived else None
+            ascend.append(Ascend(parent, carried, there, scale * bad, edge.kind.value, as_written=written))
         else:
             causes.append(cause.transformation(ctx, node, scope, edge, check, bad, outcome, scale * bad))
     explained = sum(classified.join_miss.get(j.index, 0) for j in scope.joins) + sum(

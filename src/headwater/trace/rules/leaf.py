@@ -8,7 +8,7 @@ from sqlglot import exp
 
 from headwater.dbt import Node
 from headwater.trace import causes as cause
-from headwater.trace.checks import Between, Check, Freshness, InSet, Schema, columns_of, describe
+from headwater.trace.checks import Between, Check, Freshness, InSet, NotNull, Schema, columns_of, describe
 from headwater.trace.context import Context
 from headwater.trace.finding import Finding, Question
 from headwater.trace.measures import Outcome, failing_predicate
@@ -28,20 +28,59 @@ def leaf(ctx: Context, question: Question) -> Finding | None:
 
 
 def _another_meaning(ctx: Context, question: Question) -> str:
-    """A range or set check carried to a source column of another name that fails on most of its rows says
-    more about the translation (a unit, a scale, an encoding) than about the data; only the last good state
-    can tell whether those values were always so ("" when the check reads the same there, or when it can)."""
+    """Doubts that only the last good state can settle ("" when there are none, or when it can):
+
+    - a range, set or not-null check carried to a source column of another name that fails on most of its
+      rows says more about the translation (a unit, a scale, an optional column) than about the data;
+    - a check derived through an expression (the passing rows' range of an input) that the source rows pass
+      as the check is written: the expression maps good values out of range, and whether the expression or
+      the data changed cannot be told from today's data."""
     check, outcome = question.check, question.outcome
     if ctx.good is not None and ctx.good.has_data:
         return ""
+    hint = "without the last good state (run `headwater snapshot` after a good build)"
+    if question.as_written is not None:
+        passing = _pass_as_written(ctx, question)
+        if passing:
+            return (
+                f"{passing:,} of the {outcome.failing or 0:,} rows of `{ctx.label(question.node)}` blamed here "
+                f"pass {describe(question.as_written)} as written: the expression that computes "
+                f"`{question.below}` from them maps good values out of range, and a changed expression and "
+                f"changed data look the same {hint}"
+            )
+        return ""
     if not question.below or question.below == check.column or not outcome.total or not outcome.failing:
         return ""
-    if not isinstance(check, Between | InSet) or outcome.failing / outcome.total < MOST:
+    if not isinstance(check, Between | InSet | NotNull) or outcome.failing / outcome.total < MOST:
         return ""
-    return (f"`{question.below}` was checked as `{ctx.label(question.node)}.{check.column}`, which fails on "
-            f"{outcome.failing / outcome.total:.0%} of its rows: a unit or meaning that differs between the two "
-            "columns and bad source data look the same without the last good state (run `headwater snapshot` "
-            "after a good build)")
+    return (
+        f"`{question.below}` was checked as `{ctx.label(question.node)}.{check.column}`, which fails on "
+        f"{outcome.failing / outcome.total:.0%} of its rows: a unit or meaning that differs between the two "
+        f"columns and bad source data look the same {hint}"
+    )
+
+
+def _pass_as_written(ctx: Context, question: Question) -> int:
+    """Rows failing the derived check that pass the original one (0 when most do not, or it cannot run)."""
+    written, source = question.as_written, ctx.source(question.node)
+    column = exp.column(question.check.column, quoted=True)
+    derived = failing_predicate(question.check, column)
+    original = failing_predicate(written, column) if written is not None else None
+    if source is None or derived is None or original is None:
+        return 0
+    passes = exp.and_(exp.paren(derived.copy()), exp.not_(exp.func("coalesce", exp.paren(original), exp.false())))
+    query = exp.select(_count_if(derived), _count_if(passes)).from_(source)
+    try:
+        failing, passing = ctx.warehouse.query(
+            query, purpose="values as the check is written", relation=ctx.label(question.node)
+        ).rows[0]
+    except ProbeError:
+        return 0
+    return int(passing or 0) if failing and int(passing or 0) * 2 >= int(failing) else 0
+
+
+def _count_if(condition: exp.Expr) -> exp.Expr:
+    return exp.func("sum", exp.case().when(condition, exp.Literal.number(1)).else_(exp.Literal.number(0)))
 
 
 def at_leaf(ctx: Context, node: Node, check: Check, outcome: Outcome, share: float) -> RootCause:

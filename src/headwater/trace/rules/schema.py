@@ -43,7 +43,10 @@ def schema(ctx: Context, question: Question) -> Finding | None:
         if changed is not None:
             causes.append(changed)
             continue
-        origin = cause.source_type_change(ctx, ColumnRef(node.unique_id, column), ev, part)
+        origin = cause.source_type_change(ctx, ColumnRef(node.unique_id, column), ev, part, nulled=False)
+        entry = cause.type_entry(ctx, ColumnRef(node.unique_id, column)) if origin is None else None
+        if entry is not None and entry.node != node.unique_id:
+            origin = _entered(ctx, entry, expected, actual[column], ev, part)
         causes.append(
             origin
             or cause.at(
@@ -163,11 +166,17 @@ def _missing_origin(
 def _gone_at_source(ctx: Context, source: Node, column: str, outcome: Outcome, share: float) -> RootCause:
     cols = actual_columns(ctx, source) or {}
     new = [c for c in cols if c not in source.columns]
+    relation = ctx.relation(source)
+    match = cause.renamed_to(ctx, source, relation, column, new) if relation is not None and new else None
     detail = f"declared `{column}` is missing in {ctx.label(source)}" + (
         f"; undeclared new columns: {', '.join(new)}" if new else ""
     )
     ev = Evidence(outcome.failing, 1, len(cols), tuple(new), _schema_sql(ctx, source), detail)
     renamed = f" (new columns: {', '.join(new)}: renamed?)" if new else ""
+    decided = ""
+    if match:
+        renamed = f", renamed to `{match}`: its values match those `{column}` had"
+        decided = f"profile: `{match}` now matches `{column}` in {ctx.good.origin if ctx.good else 'the good state'}"
     return RootCause(
         CauseKind.SCHEMA,
         source.unique_id,
@@ -180,6 +189,7 @@ def _gone_at_source(ctx: Context, source: Node, column: str, outcome: Outcome, s
         ev,
         share,
         f"the source column `{source.display_name}.{column}` is gone from {ctx.label(source)}{renamed}",
+        decided_by=decided,
     )
 
 
@@ -199,4 +209,36 @@ def _changed_type(ctx: Context, ref: ColumnRef, check: Schema, outcome: Outcome,
         share,
         why="which changed the column's type while its input's type did not",
         inputs=f"the type of the column {node.name}.{origin.column} reads is unchanged",
+    )
+
+
+def _entered(ctx: Context, entry: ColumnRef, expected: str, found: str, ev: Evidence, share: float) -> RootCause:
+    """Where today's type of the column entered the lineage: a source that delivers it (no model changes
+    it on the way), or the model whose expression produces it."""
+    node = ctx.node(entry.node)
+    if ctx.is_leaf(node):
+        return RootCause(
+            CauseKind.SCHEMA,
+            node.unique_id,
+            ctx.label(node),
+            entry.column,
+            Mechanism.SCHEMA_CHANGE,
+            "",
+            node.original_file_path,
+            ctx.yaml_line(node, entry.column),
+            ev,
+            share,
+            f"`{node.display_name}.{entry.column}` arrives as {found} at the source (expected "
+            f"{expected}) and no model on the way changes its type",
+        )
+    return cause.at(
+        ctx,
+        node,
+        entry.column,
+        Mechanism.SCHEMA_CHANGE,
+        entry.column,
+        ev,
+        share,
+        f"`{node.name}.{entry.column}` becomes {found} at {{where}} (expected {expected})",
+        CauseKind.SCHEMA,
     )
