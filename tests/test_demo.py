@@ -25,7 +25,7 @@ def test_demo_traces_a_committed_code_fault_against_the_snapshot(tmp_path: Path)
     assert "all 34 expectations passed" in out
     assert "snapshot " in out and "relations profiled" in out  # the good state was recorded
     assert "decided by code: the compiled SQL of stg_products differs" in out
-    assert "now code: code changed" in out  # the timeline
+    assert "now code stg_products: code changed" in out  # the timeline
     assert "- cast(unit_price_cents as decimal(12, 2)) / 100 as unit_price" in out  # the diff behind it
     assert "the top root cause matches" in out
     assert (tmp_path / "demo" / "project" / ".headwater" / "history.duckdb").is_file()

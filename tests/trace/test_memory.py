@@ -104,7 +104,7 @@ def test_timeline_shows_what_changed_on_the_path(faulted_example: Callable[[str]
     assert any(kind == "snapshot" for kind, _, _ in kinds)
     data = json.loads(render_trace(result, "json"))
     assert data["failures"][0]["timeline"][0]["kind"] == "code"
-    assert "code changed" in render_trace(result, "text")
+    assert "now  code stg_products: code changed" in render_trace(result, "text")
 
 
 def test_a_renamed_source_column_is_named_by_its_values(
@@ -112,8 +112,21 @@ def test_a_renamed_source_column_is_named_by_its_values(
 ) -> None:
     """`product_name` vanished and `title` appeared: the new column holds the values the old one had."""
     project = faulted_example("rename_product_name")
-    (failure,) = trace(validation_result(FAULTS["rename_product_name"]), project_dir=project,
-                       history=clean_history).failures
+    (failure,) = trace(
+        validation_result(FAULTS["rename_product_name"]), project_dir=project, history=clean_history
+    ).failures
     top = failure.top
     assert top is not None and "renamed to `title`" in top.summary, top.summary
     assert top.decided_by.startswith("profile: `title` now matches `product_name`")
+
+
+def test_a_source_data_fault_says_what_moved_in_the_profile(
+    faulted_example: Callable[[str], Path], clean_history: str
+) -> None:
+    project = faulted_example("null_customer_email")
+    (failure,) = trace(
+        validation_result(FAULTS["null_customer_email"]), project_dir=project, history=clean_history
+    ).failures
+    top = failure.top
+    assert top is not None and top.mechanism.value == "source_data"
+    assert top.decided_by.startswith("data: the profile of raw.customers.email moved (email: null_share 0.00% ->")

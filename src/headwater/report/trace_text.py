@@ -47,7 +47,8 @@ def render_failure(failure: Failure, sql: bool = False, max_causes: int = 3) -> 
         lines.append(f"  … {len(failure.root_causes) - max_causes} more root causes (see --format json)")
     for event in failure.timeline[:6]:
         mark = f" [{event.mark}]" if event.mark else ""
-        lines.append(f"  {event.at[:16]}  {event.kind}{mark}: {event.summary}")
+        about = f" {_short(event.node)}" if event.node else ""
+        lines.append(f"  {event.at[:16]}  {event.kind}{about}{mark}: {event.summary}")
     if failure.path:
         shown = [_step(s) for s in failure.path[:8]]
         more = f" … (+{len(failure.path) - 8})" if len(failure.path) > 8 else ""

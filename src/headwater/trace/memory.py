@@ -10,7 +10,7 @@ so an ancestor that has always failed is not blamed for a failure that is new.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -91,8 +91,9 @@ def snapshot_of(artifacts: Artifacts, snapshot_id: str, taken_at: str) -> Snapsh
     manifest = artifacts.manifest
     relations = [*manifest.sources.values(), *manifest.nodes.values()]
     schemas = tuple(catalog_schemas(artifacts, relations).values())
-    meta = SnapshotMeta(snapshot_id, taken_at, str(artifacts.project_dir or ""),
-                        project_name=manifest.metadata.project_name)
+    meta = SnapshotMeta(
+        snapshot_id, taken_at, str(artifacts.project_dir or ""), project_name=manifest.metadata.project_name
+    )
     return Snapshot(meta, node_states(manifest), schemas)
 
 
@@ -157,8 +158,12 @@ def _outside(column: ColumnProfile, check: Between) -> tuple[float, float] | Non
     low = _number(str(check.min_value)) if check.min_value is not None else None
     high = _number(str(check.max_value)) if check.max_value is not None else None
     least, most = _number(column.min_value), _number(column.max_value)
-    if least is None or most is None or (check.min_value is not None and low is None) or (
-            check.max_value is not None and high is None):
+    if (
+        least is None
+        or most is None
+        or (check.min_value is not None and low is None)
+        or (check.max_value is not None and high is None)
+    ):
         return None
     if (low is None or least >= low) and (high is None or most <= high):
         return 0.0, 0.0
@@ -240,8 +245,9 @@ def load_memory(store: HistoryStore | None, state_dir: Path | None, project_name
     return Memory(snapshots, passed, state, store.describe(), outcomes)
 
 
-def timeline_of(memory: Memory, now: Snapshot, nodes: Sequence[str], column: str, cause_node: str
-                ) -> tuple[TimelineEvent, ...]:
+def timeline_of(
+    memory: Memory, now: Snapshot, nodes: Sequence[str], column: str, cause_node: str
+) -> tuple[TimelineEvent, ...]:
     """The events of the history on `nodes` (the failure's path), what changed since the last snapshot
     (code and schema: `now` is today's artifacts), and the failing node's check outcomes on `column`; the
     cause's node first, then oldest first."""
@@ -250,8 +256,11 @@ def timeline_of(memory: Memory, now: Snapshot, nodes: Sequence[str], column: str
     if not memory.snapshots and not memory.outcomes:
         return ()
     on_path = set(nodes)
-    wanted = [o for o in memory.outcomes if o.unique_id == (nodes[0] if nodes else None)
-              and (o.column or "").lower() == column.lower()]
+    wanted = [
+        o
+        for o in memory.outcomes
+        if o.unique_id == (nodes[0] if nodes else None) and (o.column or "").lower() == column.lower()
+    ]
     events = []
     for event in timeline([*memory.snapshots, now], wanted):
         if event.kind != "snapshot" and event.kind != "check" and event.unique_id not in on_path:
@@ -259,8 +268,9 @@ def timeline_of(memory: Memory, now: Snapshot, nodes: Sequence[str], column: str
         at = "now" if event.snapshot_id == now.snapshot_id else event.at
         if event.kind == "snapshot" and at == "now":
             continue
-        events.append(TimelineEvent(at, event.kind, event.summary, event.unique_id or "", event.column or "",
-                                    event.mark or ""))
+        events.append(
+            TimelineEvent(at, event.kind, event.summary, event.unique_id or "", event.column or "", event.mark or "")
+        )
     return tuple(sorted(events, key=lambda e: e.node != cause_node))
 
 
@@ -276,8 +286,30 @@ def last_commit(root: Path | None, file: str) -> str:
     import subprocess
 
     try:
-        done = subprocess.run(["git", "-C", str(root), "log", "-1", "--format=%h %an %aI: %s", "--", file],
-                              capture_output=True, text=True, timeout=10, check=False)
+        done = subprocess.run(
+            ["git", "-C", str(root), "log", "-1", "--format=%h %an %aI: %s", "--", file],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+        )
     except (OSError, subprocess.SubprocessError):
         return ""
     return done.stdout.strip() if done.returncode == 0 else ""
+
+
+def profile_moves(good: GoodState, now: RelationProfile) -> str:
+    """What moved in a relation's profile since the good state (NULL share, distinct count, mean, bounds of
+    text and times, new values, rows): "" when nothing did or the good state has no profile of it."""
+    from headwater.history.compare import profile_diff, volume_diff
+    from headwater.history.model import Snapshot, SnapshotMeta
+
+    then = good.profile(now.unique_id)
+    if then is None:
+        return ""
+    kept = tuple(c for c in then.columns if now.column(c.column) is not None)
+    before = Snapshot(SnapshotMeta("then", ""), profiles=(replace(then, columns=kept),))
+    after = Snapshot(SnapshotMeta("now", ""), profiles=(now,))
+    shifts = [m.describe() for m in profile_diff(before, after)]
+    rows = [m.describe() for m in volume_diff(before, after, 0.01)]
+    return "; ".join([*shifts, *rows])

@@ -8,6 +8,7 @@ before the rules it must pre-empt, after those that must see the question first.
 from __future__ import annotations
 
 from headwater.trace.finding import InputsUnchangedRule, Rule
+from headwater.trace.rules.aggregate_inputs import aggregate_inputs
 from headwater.trace.rules.changed_code import changed_code, unchanged_unknown
 from headwater.trace.rules.default_value import default_value
 from headwater.trace.rules.drift import drift
@@ -38,6 +39,7 @@ RULES: tuple[Rule, ...] = (
     literal_default,  # failing values the column's own SQL writes (a COALESCE / CASE default)
     translate_row,  # a row check through one carried input: ask the parent directly
     instrumented,  # a row check: re-run the model's SQL and sort failing rows by who made them bad
+    aggregate_inputs,  # a row check on an aggregate: the NULL inputs of the failing groups
     lookup_distribution,  # a distribution through a lookup join: NULL share or unknown
     translate,  # carry the check along passthrough/rename/cast edges to failing parents
     default_value,  # a most common value that is an expression's fallback for NULL inputs

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from sqlglot import exp
 
@@ -24,7 +25,41 @@ def leaf(ctx: Context, question: Question) -> Finding | None:
     doubt = _another_meaning(ctx, question)
     if doubt:
         return Finding((cause.unknown(ctx, question.node, question.check, question.outcome, doubt, question.share),))
-    return Finding((at_leaf(ctx, question.node, question.check, question.outcome, question.share),))
+    found = at_leaf(ctx, question.node, question.check, question.outcome, question.share)
+    moved = _moved_since(ctx, question.node, found.column) if found.mechanism == Mechanism.SOURCE_DATA else ""
+    if moved and ctx.good is not None:
+        found = replace(
+            found,
+            summary=f"{found.summary}; since {ctx.good.origin}: {moved}",
+            decided_by=f"data: the profile of {ctx.label(question.node)}.{found.column} moved ({moved})",
+        )
+    return Finding((found,))
+
+
+def _moved_since(ctx: Context, node: Node, column: str) -> str:
+    """With a profiled good state: what moved in the source column's profile since (one scan of it)."""
+    from headwater.history.model import ColumnSchema, RelationProfile
+    from headwater.history.profile import read_scalar, scalar_query
+    from headwater.trace.memory import profile_moves
+
+    good, relation = ctx.good, ctx.relation(node)
+    if good is None or not good.has_data or relation is None or not column or "," in column:
+        return ""
+    then = good.profile(node.unique_id)
+    if then is None or then.column(column) is None:
+        return ""
+    kind = (ctx.warehouse.columns(*relation) or {}).get(column, "")
+    schema = [ColumnSchema(column, kind, 1)]
+    try:
+        record = ctx.warehouse.query(
+            scalar_query(ctx.warehouse.table(*relation), schema, ctx.dialect),
+            purpose=f"profile of {ctx.label(node)}.{column}",
+            relation=ctx.label(node),
+        )
+    except ProbeError:
+        return ""
+    rows, profiles = read_scalar(record.first(), schema)
+    return profile_moves(good, RelationProfile(node.unique_id, rows, tuple(profiles)))
 
 
 def _another_meaning(ctx: Context, question: Question) -> str:
