@@ -130,3 +130,26 @@ def test_a_source_data_fault_says_what_moved_in_the_profile(
     top = failure.top
     assert top is not None and top.mechanism.value == "source_data"
     assert top.decided_by.startswith("data: the profile of raw.customers.email moved (email: null_share 0.00% ->")
+
+
+def test_an_unreadable_default_store_is_a_note_not_a_failure(
+    faulted_example: Callable[[str], Path], tmp_path: Path
+) -> None:
+    """Forensics by default must not break a trace: the project's own store, found but unreadable, is named
+    in a note and the trace goes on today's data (a store named with --history must be readable)."""
+    from headwater.errors import HeadwaterError
+    from headwater.report.trace import render_trace
+
+    project = copy_built(faulted_example("null_customer_email"), tmp_path / "project")
+    (project / ".headwater").mkdir()
+    (project / ".headwater" / "history.duckdb").write_bytes(b"not a database")
+    result = trace(validation_result(FAULTS["null_customer_email"]), project_dir=project)
+    assert result.failures[0].verdict == Verdict.TRACED
+    assert result.notes and result.notes[0].startswith("history not used:")
+    assert "note: history not used:" in render_trace(result, "text")
+    with pytest.raises(HeadwaterError):
+        trace(
+            validation_result(FAULTS["null_customer_email"]),
+            project_dir=project,
+            history=f"duckdb:///{project / '.headwater' / 'history.duckdb'}",
+        )

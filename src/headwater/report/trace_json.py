@@ -22,6 +22,7 @@ def to_dict(result: TraceResult) -> dict[str, Any]:
         "seconds": round(result.seconds, 3),
         "exit_code": result.exit_code,
         "summary": {"failures": len(result.failures), **counts, "probes": result.probe_count},
+        "notes": list(result.notes),
         "incidents": [
             {
                 "cause": {

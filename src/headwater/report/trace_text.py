@@ -73,6 +73,7 @@ def render(result: TraceResult, sql: bool = False) -> str:
     for failure in result.failures:
         lines += render_failure(failure, sql)
         lines.append("")
+    lines += [f"note: {note}" for note in result.notes]
     traced = sum(1 for f in result.failures if f.verdict == Verdict.TRACED)
     lines.append(
         f"{len(result.failures)} failure(s), {traced} traced · {result.probe_count} warehouse queries"

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlglot import exp
 
-from headwater.errors import ConfigError, suggest
+from headwater.errors import ConfigError, HeadwaterError, suggest
 from headwater.trace.checks import (
     Check,
     DistinctContains,
@@ -123,7 +123,8 @@ def trace(
     from headwater.trace.incidents import incidents
 
     grouped = incidents(failures, artifacts.manifest)
-    return TraceResult(tuple(failures), config.describe(), time.perf_counter() - started, source, grouped)
+    notes = (memory.note,) if memory.note else ()
+    return TraceResult(tuple(failures), config.describe(), time.perf_counter() - started, source, grouped, notes)
 
 
 def _close_when_open(opening: Future[Any]) -> None:
@@ -193,6 +194,11 @@ def _memory(project: Path, history: str | None, state: Path | None, use_history:
         # The project's own store is used when it exists (forensics by default); one named explicitly must.
         if explicit or Path(url.split("://", 1)[1].removeprefix("/")).is_file():
             store = open_store(history, project, create=False)
+        if store is not None and not explicit:
+            try:  # the project's own store, found by default: one that cannot be read is a note, not a failure
+                return load_memory(store, state, name)
+            except HeadwaterError as err:
+                return replace(load_memory(None, state, name), note=f"history not used: {err}")
     return load_memory(store, state, name)
 
 

@@ -24,10 +24,8 @@ from headwater.trace.model import PathStep, RootCause
 from headwater.trace.rules import RULES, WHEN_INPUTS_UNCHANGED
 from headwater.warehouse import ProbeError
 
-MAX_DEPTH = 30
-_CARRYING = frozenset(
-    {"passthrough", "rename", "cast"}
-)  # ascents from the failing node; a dbt DAG this deep on one column is not one anyone wrote
+MAX_DEPTH = 30  # ascents from the failing node; a dbt DAG this deep on one column is not one anyone wrote
+_CARRYING = frozenset({"passthrough", "rename", "cast"})  # edge kinds that carry a column's values unchanged
 
 
 @dataclass

@@ -212,6 +212,7 @@ class Memory:
     state: GoodState | None = None
     where: str = ""  # the store or directory, for the report
     outcomes: tuple[CheckOutcome, ...] = ()
+    note: str = ""  # why the history could not be used, when it could not
 
     def good_for(self, check: Check, node: str, now: Outcome) -> GoodState | None:
         """The state to compare against for a check failing on `node` now: the newest snapshot in which it

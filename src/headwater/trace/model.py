@@ -162,6 +162,7 @@ class TraceResult:
     seconds: float = 0.0
     source: str = ""  # the validation result file, or "question"
     incidents: tuple[Incident, ...] = ()
+    notes: tuple[str, ...] = ()  # what the trace could not use (an unreadable history store), for the reader
 
     @property
     def exit_code(self) -> int:
