@@ -15,6 +15,8 @@ class RunResult:
     failures: int | None = None
     execution_time: float = 0.0
     compiled_code: str | None = None
+    rows_affected: int | None = None  # adapter_response.rows_affected (None where the adapter says -1)
+    completed_at: str | None = None  # when the `execute` step finished
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,10 @@ class RunResults:
                 failures=r.get("failures"),
                 execution_time=float(r.get("execution_time") or 0.0),
                 compiled_code=r.get("compiled_code"),
+                rows_affected=_rows_affected(r),
+                completed_at=next(
+                    (t.get("completed_at") for t in r.get("timing") or () if t.get("name") == "execute"), None
+                ),
             )
             for r in raw.get("results") or ()
             if r.get("unique_id")
@@ -41,6 +47,11 @@ class RunResults:
         return cls(
             results=results, generated_at=meta.get("generated_at") or "", invocation_id=meta.get("invocation_id") or ""
         )
+
+
+def _rows_affected(result: Mapping[str, Any]) -> int | None:
+    affected = (result.get("adapter_response") or {}).get("rows_affected")
+    return int(affected) if isinstance(affected, int | float) and affected >= 0 else None
 
 
 @dataclass(frozen=True)

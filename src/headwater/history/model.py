@@ -7,6 +7,9 @@ Everything is a frozen dataclass (pure data: no I/O here). Values the warehouse 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
+
+from headwater.dbt.results import SourceFreshness
 
 
 @dataclass(frozen=True)
@@ -95,15 +98,7 @@ class RunResultState:
     completed_at: str | None = None
 
 
-@dataclass(frozen=True)
-class FreshnessState:
-    """One row of sources.json (`dbt source freshness`)."""
-
-    unique_id: str
-    status: str
-    max_loaded_at: str | None = None
-    snapshotted_at: str | None = None
-    age_seconds: float | None = None
+FreshnessState = SourceFreshness  # one row of sources.json (`dbt source freshness`), as headwater.dbt reads it
 
 
 @dataclass(frozen=True)
@@ -137,14 +132,27 @@ class Snapshot:
     def snapshot_id(self) -> str:
         return self.meta.snapshot_id
 
-    def node_map(self) -> dict[str, NodeState]:
+    # Built once per snapshot (a trace asks them for every node on its path); read-only by convention.
+    @cached_property
+    def _nodes(self) -> dict[str, NodeState]:
         return {n.unique_id: n for n in self.nodes}
 
-    def schema_map(self) -> dict[str, RelationSchema]:
+    @cached_property
+    def _schemas(self) -> dict[str, RelationSchema]:
         return {s.unique_id: s for s in self.schemas}
 
-    def profile_map(self) -> dict[str, RelationProfile]:
+    @cached_property
+    def _profiles(self) -> dict[str, RelationProfile]:
         return {p.unique_id: p for p in self.profiles}
+
+    def node_map(self) -> dict[str, NodeState]:
+        return self._nodes
+
+    def schema_map(self) -> dict[str, RelationSchema]:
+        return self._schemas
+
+    def profile_map(self) -> dict[str, RelationProfile]:
+        return self._profiles
 
 
 @dataclass(frozen=True)

@@ -19,11 +19,10 @@ import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
 
 from sqlglot import exp
 
-from headwater.dbt import Artifacts, Manifest, Node, load_artifacts
+from headwater.dbt import Artifacts, Manifest, Node, RunResults, load_artifacts
 from headwater.errors import ConfigError
 from headwater.history.model import (
     ColumnSchema,
@@ -109,9 +108,7 @@ def take_snapshot(options: SnapshotOptions) -> tuple[Snapshot, int]:
     queries = 0
     if options.profile and selected:
         with connect(_warehouse_config(options)) as warehouse:
-            profiles, skipped, live = profile_relations(
-                warehouse, selected, schemas, options.budget_seconds, started
-            )
+            profiles, skipped, live = profile_relations(warehouse, selected, schemas, options.budget_seconds, started)
             schemas.update(live)
             queries = len(warehouse.probes)
     meta = SnapshotMeta(
@@ -130,7 +127,7 @@ def take_snapshot(options: SnapshotOptions) -> tuple[Snapshot, int]:
         nodes=node_states(manifest),
         schemas=tuple(schemas[k] for k in sorted(schemas)),
         profiles=tuple(sorted(profiles, key=lambda p: p.unique_id)),
-        run_results=run_result_states(_raw_run_results(artifacts)),
+        run_results=run_result_states(artifacts.run_results),
         freshness=freshness_states(artifacts),
         skipped=tuple(skipped),
     )
@@ -203,48 +200,23 @@ def catalog_schemas(artifacts: Artifacts, relations: Sequence[Node]) -> dict[str
     return out
 
 
-def run_result_states(raw: Mapping[str, Any] | None) -> tuple[RunResultState, ...]:
-    """run_results.json rows: status, timing, rows affected (adapter_response.rows_affected)."""
-    if not raw:
+def run_result_states(run_results: RunResults | None) -> tuple[RunResultState, ...]:
+    """run_results.json rows (read once, with the artifacts): status, timing, rows affected."""
+    if run_results is None:
         return ()
-    out = []
-    for r in raw.get("results") or ():
-        if not r.get("unique_id"):
-            continue
-        response = r.get("adapter_response") or {}
-        affected = response.get("rows_affected")
-        timing = [t for t in r.get("timing") or () if t.get("name") == "execute"]
-        out.append(
-            RunResultState(
-                unique_id=r["unique_id"],
-                status=str(r.get("status") or ""),
-                execution_time=float(r.get("execution_time") or 0.0),
-                rows_affected=int(affected) if isinstance(affected, int | float) and affected >= 0 else None,
-                message=r.get("message"),
-                completed_at=timing[0].get("completed_at") if timing else None,
-            )
-        )
-    return tuple(sorted(out, key=lambda x: x.unique_id))
+    return tuple(
+        RunResultState(r.unique_id, r.status, r.execution_time, r.rows_affected, r.message, r.completed_at)
+        for _, r in sorted(run_results.results.items())
+    )
 
 
 def freshness_states(artifacts: Artifacts) -> tuple[FreshnessState, ...]:
     if artifacts.sources is None:
         return ()
-    return tuple(
-        FreshnessState(s.unique_id, s.status, s.max_loaded_at, s.snapshotted_at, s.age_seconds)
-        for _, s in sorted(artifacts.sources.results.items())
-    )
+    return tuple(s for _, s in sorted(artifacts.sources.results.items()))  # dbt's own SourceFreshness rows
 
 
 # -- the edges: files, git, warehouse ---------------------------------------------------------
-def _raw_run_results(artifacts: Artifacts) -> dict[str, Any] | None:
-    from headwater.dbt.loader import read_json
-
-    if artifacts.target_path is None or not (artifacts.target_path / "run_results.json").is_file():
-        return None
-    return read_json(artifacts.target_path / "run_results.json", "run_results.json")
-
-
 def git_commit(directory: Path) -> str | None:
     """HEAD of the git repository holding `directory`, or None (not a repository, no git)."""
     try:

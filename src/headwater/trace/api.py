@@ -107,8 +107,13 @@ def trace(
             artifacts = load_artifacts(project_dir=project, target_path=target_path, include_run_results=False)
             questions = _questions(artifacts.manifest, result, node, column, check, args or {}, overrides or {})
             lineage = build_lineage(artifacts)
-            memory = _memory(project, history, Path(state) if state is not None else None, use_history,
-                             artifacts.manifest.metadata.project_name)
+            memory = _memory(
+                project,
+                history,
+                Path(state) if state is not None else None,
+                use_history,
+                artifacts.manifest.metadata.project_name,
+            )
         except BaseException:
             _close_when_open(opening)
             raise
@@ -281,8 +286,9 @@ def _trace_one(
     )
 
 
-def _timeline(memory: Memory | None, artifacts: Artifacts, node: str, path: list[PathStep], column: str,
-              causes: list[RootCause]) -> tuple[TimelineEvent, ...]:
+def _timeline(
+    memory: Memory | None, artifacts: Artifacts, node: str, path: list[PathStep], column: str, causes: list[RootCause]
+) -> tuple[TimelineEvent, ...]:
     from headwater.trace.memory import timeline_of, today
 
     if memory is None or not memory.snapshots:

@@ -11,12 +11,11 @@ from headwater.semantics.types import same_type
 from headwater.trace.checks import Check, NotNull, Unique, columns_of, describe
 from headwater.trace.code_diff import scope_difference
 from headwater.trace.context import Context
+from headwater.trace.inputs import TRANSLATABLE
 from headwater.trace.measures import Outcome
-from headwater.trace.memory import last_commit
+from headwater.trace.memory import last_commit, profile_now
 from headwater.trace.model import CauseKind, Evidence, Mechanism, RootCause
 from headwater.trace.scope import Scope
-
-CARRYING = (EdgeKind.PASSTHROUGH, EdgeKind.RENAME, EdgeKind.CAST)  # edges that carry values unchanged
 
 
 def at(
@@ -127,7 +126,7 @@ def source_type_change(
         node = ctx.node(current.node)
         if ctx.is_leaf(node):
             return _retyped_source(ctx, node, current.column, evidence, share, nulled)
-        ups = [e.source for e in ctx.lineage.edges_into(current) if e.source is not None and e.kind in CARRYING]
+        ups = [e.source for e in ctx.lineage.edges_into(current) if e.source is not None and e.kind in TRANSLATABLE]
         if not ups:
             return None
         current = ups[0]
@@ -268,23 +267,17 @@ def renamed_to(
 ) -> str | None:
     """The new column whose profile now matches the vanished column's then: NULL share within a point, distinct
     count within a tenth, and the same min and max (one scan of the candidates)."""
-    from headwater.history.model import ColumnSchema
-    from headwater.history.profile import read_scalar, scalar_query
-
     good = ctx.good
     before = good.profile(node.unique_id) if good is not None else None
     old = before.column(column) if before is not None else None
     if before is None or old is None or not candidates:
         return None
-    types = ctx.warehouse.columns(*relation) or {}
-    schemas = [ColumnSchema(c, types.get(c, ""), i + 1) for i, c in enumerate(candidates)]
-    query = scalar_query(ctx.warehouse.table(*relation), schemas, ctx.dialect)
-    rows, profiles = read_scalar(
-        ctx.warehouse.query(query, purpose="profiles of new columns", relation=ctx.label(node)).first(), schemas
-    )
+    now = profile_now(ctx.warehouse, node.unique_id, relation, candidates, ctx.label(node))
+    if now is None:
+        return None
     share = old.null_count / max(before.row_count, 1)
-    for profile in profiles:
-        if abs(profile.null_count / max(rows, 1) - share) > 0.01:
+    for profile in now.columns:
+        if abs(profile.null_count / max(now.row_count, 1) - share) > 0.01:
             continue
         if (
             old.distinct_count

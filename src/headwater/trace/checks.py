@@ -252,3 +252,44 @@ def describe(check: Check) -> str:
         return f"untraceable ({check.expectation_type})"
     return check.name
 
+
+def value_fails(check: Check, value: Any) -> bool | None:
+    """Whether one row holding `value` fails `check`, judged in Python the way `failing_predicate` judges it
+    in SQL (NULL fails only not_null; numbers given as text are read as numbers). None for a check that
+    has no row-level meaning here (unique, freshness, drift…).
+
+    >>> value_fails(Between("x", 0, 10), "12"), value_fails(InSet("m", ("card",)), "crypto")
+    (True, True)
+    >>> value_fails(NotNull("x"), 0), value_fails(Unique(("x",)), 1)
+    (False, None)
+    """
+    if isinstance(check, NotNull):
+        return value is None
+    if not isinstance(check, InSet | Between) or (isinstance(check, Between) and check.stat != "value"):
+        return None
+    if value is None:
+        return False
+    if isinstance(check, InSet):
+        if not check.values:
+            return None
+        member = value in check.values or str(value) in {str(v) for v in check.values}
+        return member == check.negate
+    number, low, high = _as_number(value), _as_number(check.min_value), _as_number(check.max_value)
+    if (
+        number is None
+        or (check.min_value is not None and low is None)
+        or (check.max_value is not None and high is None)
+    ):
+        return None
+    below = low is not None and (number <= low if check.strict_min else number < low)
+    above = high is not None and (number >= high if check.strict_max else number > high)
+    return below or above
+
+
+def _as_number(value: Any) -> float | None:
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None

@@ -47,8 +47,10 @@ def scope_difference(before_sql: str, after_sql: str, dialect: str, column: str)
         return Difference("expression", "", _text(after.output, dialect), after.output)
     if _text(before.output, dialect) != _text(after.output, dialect):
         return Difference("expression", _text(before.output, dialect), _text(after.output, dialect), after.output)
-    for part, old, new in (("join", _joins(before, dialect), _joins(after, dialect)),
-                           ("filter", _filters(before, dialect), _filters(after, dialect))):
+    for part, old, new in (
+        ("join", _joins(before, dialect), _joins(after, dialect)),
+        ("filter", _filters(before, dialect), _filters(after, dialect)),
+    ):
         old_texts = {t for t, _ in old}
         added = [(t, e) for t, e in new if t not in old_texts]
         if added:

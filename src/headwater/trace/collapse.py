@@ -17,6 +17,7 @@ from typing import Any
 from sqlglot import exp
 
 from headwater.trace.instrument import OUT, ROWS, input_alias, ref, with_rows
+from headwater.trace.measures import count_if
 from headwater.trace.scope import Scope
 from headwater.warehouse import Warehouse
 
@@ -87,10 +88,6 @@ def explains(total: int, dominant: int, null_dominant: int, null_rows: int, max_
 _q = ref
 
 
-def _count_if(condition: exp.Expr) -> exp.Expr:
-    return exp.func("sum", exp.case().when(condition, exp.Literal.number(1)).else_(exp.Literal.number(0)))
-
-
 def null_counts(warehouse: Warehouse, scope: Scope, value: Any, candidates: list[int], label: str) -> Collapse:
     """One instrumented scan: rows, dominant rows (`output = value`) and, per candidate input, its NULLs
     overall and among the dominant rows."""
@@ -101,12 +98,12 @@ def null_counts(warehouse: Warehouse, scope: Scope, value: Any, candidates: list
     dominant = exp.EQ(this=_q(OUT), expression=exp.convert(value))
     measures: list[exp.Expr] = [
         exp.alias_(exp.Count(this=exp.Star()), "hw_total", quoted=True),
-        exp.alias_(_count_if(dominant.copy()), "hw_dominant", quoted=True),
+        exp.alias_(count_if(dominant.copy()), "hw_dominant", quoted=True),
     ]
     for i in candidates:
         null = exp.Is(this=_q(input_alias(i)), expression=exp.Null())
-        measures.append(exp.alias_(_count_if(null.copy()), f"hw_null_{i}", quoted=True))
-        measures.append(exp.alias_(_count_if(exp.and_(dominant.copy(), null.copy())), f"hw_nd_{i}", quoted=True))
+        measures.append(exp.alias_(count_if(null.copy()), f"hw_null_{i}", quoted=True))
+        measures.append(exp.alias_(count_if(exp.and_(dominant.copy(), null.copy())), f"hw_nd_{i}", quoted=True))
     query = with_rows(scope, projections, exp.select(*measures).from_(ROWS))
     result = warehouse.query(query, purpose=f"NULL inputs of the most common value in {label}", relation=label)
     row = result.first()

@@ -54,16 +54,27 @@ class Context:
         if source is None:
             outcome = Outcome(check, None, error=f"{node.name} has no relation to query")
         else:
-            outcome = evaluate(self.warehouse, source, [check], self.label(node), self.as_of, self.resolve,
-                               self.relation(node))[0]
+            outcome = evaluate(
+                self.warehouse, source, [check], self.label(node), self.as_of, self.resolve, self.relation(node)
+            )[0]
         self.log.append(self.step(node, check, outcome, via))
         self.outcomes[key] = outcome
         return outcome
 
     def step(self, node: Node, check: Check, outcome: Outcome, via: str) -> PathStep:
-        return PathStep(node=node.unique_id, relation=self.label(node), column=",".join(columns_of(check)),
-                        check=describe(check), failed=outcome.failed, failing=outcome.failing, total=outcome.total,
-                        observed=outcome.observed, sql=outcome.sql, error=outcome.error, via=via)
+        return PathStep(
+            node=node.unique_id,
+            relation=self.label(node),
+            column=",".join(columns_of(check)),
+            check=describe(check),
+            failed=outcome.failed,
+            failing=outcome.failing,
+            total=outcome.total,
+            observed=outcome.observed,
+            sql=outcome.sql,
+            error=outcome.error,
+            via=via,
+        )
 
     def value_edges(self, node: Node, column: str) -> list[Edge]:
         """The edges that give `node.column` its values (not the join/filter/group row edges)."""

@@ -19,13 +19,14 @@ from headwater.trace import causes as cause
 from headwater.trace.checks import Check, columns_of, rename
 from headwater.trace.context import Context
 from headwater.trace.finding import Answer, Ascend, Finding, InputsUnchangedRule, Question, Rule
+from headwater.trace.inputs import TRANSLATABLE
 from headwater.trace.measures import Outcome
 from headwater.trace.model import PathStep, RootCause
 from headwater.trace.rules import RULES, WHEN_INPUTS_UNCHANGED
 from headwater.warehouse import ProbeError
 
 MAX_DEPTH = 30  # ascents from the failing node; a dbt DAG this deep on one column is not one anyone wrote
-_CARRYING = frozenset({"passthrough", "rename", "cast"})  # edge kinds that carry a column's values unchanged
+_CARRYING = frozenset(kind.value for kind in TRANSLATABLE)  # the `via` of ascents along value-carrying edges
 
 
 @dataclass

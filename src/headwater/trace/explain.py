@@ -41,5 +41,10 @@ class Tracer:
         target = ctx.node(node)
         outcome = walk.check(target, check, "failure")
         causes = walk.causes(target, check, outcome) if outcome.failed else []
-        return Explanation(outcome.failed, outcome.failing, outcome.observed or outcome.error,
-                           tuple(rank(causes, outcome.failing)), tuple(walk.path))
+        return Explanation(
+            outcome.failed,
+            outcome.failing,
+            outcome.observed or outcome.error,
+            tuple(rank(causes, outcome.failing)),
+            tuple(walk.path),
+        )

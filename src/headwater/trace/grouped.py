@@ -98,9 +98,7 @@ def drift(warehouse: Warehouse, source: exp.Expr, check: Drift, label: str) -> O
     return Outcome(check, not verdict.success, None, rows, observed, result.probe.sql)
 
 
-def referential(
-    warehouse: Warehouse, source: exp.Expr, target: exp.Table, check: Referential, label: str
-) -> Outcome:
+def referential(warehouse: Warehouse, source: exp.Expr, target: exp.Table, check: Referential, label: str) -> Outcome:
     """Rows whose non-NULL key has no match in the parent (which is de-duplicated first, so a repeated
     parent key does not repeat child rows)."""
     here = col(check.column, "hw_child")

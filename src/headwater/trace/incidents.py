@@ -30,11 +30,13 @@ def incidents(failures: Sequence[Failure], manifest: Manifest) -> tuple[Incident
         members = [(f, c) for f, c in traced if c is not None and _key(c) in group]
         cause = _upstream_most(graph, [c for _, c in members])
         downstream = sorted(graph.descendants(cause.node)) if cause.node in graph else []
-        exposures = sorted(e.unique_id for e in manifest.exposures.values()
-                           if set(e.depends_on) & {cause.node, *downstream})
+        exposures = sorted(
+            e.unique_id for e in manifest.exposures.values() if set(e.depends_on) & {cause.node, *downstream}
+        )
         checks = tuple(f"{f.relation}.{f.column} {f.check}" for f, _ in members)
-        found.append(Incident(cause, checks, tuple(d for d in downstream if not d.startswith("test.")),
-                              tuple(exposures)))
+        found.append(
+            Incident(cause, checks, tuple(d for d in downstream if not d.startswith("test.")), tuple(exposures))
+        )
     return tuple(sorted(found, key=lambda i: -len(i.failures)))
 
 

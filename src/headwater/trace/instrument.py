@@ -20,7 +20,7 @@ from sqlglot import exp
 from sqlglot.optimizer.eliminate_ctes import eliminate_ctes
 
 from headwater.trace.checks import Check, NotNull
-from headwater.trace.measures import failing_predicate
+from headwater.trace.measures import count_if, failing_predicate
 from headwater.trace.scope import JoinInfo, Scope
 from headwater.warehouse import Warehouse
 
@@ -74,10 +74,6 @@ class Classified:
 
 
 _q = ref
-
-
-def _count_if(condition: exp.Expr) -> exp.Expr:
-    return exp.func("sum", exp.case().when(condition, exp.Literal.number(1)).else_(exp.Literal.number(0)))
 
 
 def _is_null(e: exp.Expr) -> exp.Expr:
@@ -148,8 +144,8 @@ def classify(
 
     passing_rows = exp.or_(exp.not_(failing.copy()), _is_null(failing.copy()))
     measures: list[exp.Expr] = [
-        exp.alias_(_count_if(failing.copy()), "hw_failing", quoted=True),
-        exp.alias_(_count_if(passing_rows.copy()), "hw_passing", quoted=True),
+        exp.alias_(count_if(failing.copy()), "hw_failing", quoted=True),
+        exp.alias_(count_if(passing_rows.copy()), "hw_passing", quoted=True),
     ]
     all_inputs_present = exp.and_(*[_not_null(_q(input_alias(i))) for i in range(len(inputs))]) if inputs else None
     # A row whose joined side is missing is the join's doing, not its input's: count it once, there.
@@ -163,7 +159,7 @@ def classify(
             bad = failing_predicate(check, value.copy())
         if bad is not None:
             bad = exp.and_(bad, matched.copy()) if matched is not None else bad
-            measures.append(exp.alias_(_count_if(among_failing(bad)), f"hw_bad_{i}", quoted=True))
+            measures.append(exp.alias_(count_if(among_failing(bad)), f"hw_bad_{i}", quoted=True))
         if not isinstance(check, NotNull) and not translatable[i]:
             # Through an expression: the passing rows' range of this input, for `derived_input_check`.
             passing_value = exp.case().when(passing_rows.copy(), value.copy()).else_(exp.Null())
@@ -171,12 +167,12 @@ def classify(
             measures.append(exp.alias_(exp.func("max", passing_value.copy()), f"hw_phi__{i}", quoted=True))
     for join in joins:
         miss = among_failing(_miss_condition(join))
-        measures.append(exp.alias_(_count_if(miss), f"hw_miss_{join.index}", quoted=True))
+        measures.append(exp.alias_(count_if(miss), f"hw_miss_{join.index}", quoted=True))
         first_key = _q(_join_alias("d", join.index, 0))
         keys = exp.Count(this=exp.Distinct(expressions=[exp.case().when(miss.copy(), first_key).else_(exp.Null())]))
         measures.append(exp.alias_(keys, f"hw_misskeys_{join.index}", quoted=True))
     if isinstance(check, NotNull) and all_inputs_present is not None:
-        measures.append(exp.alias_(_count_if(among_failing(all_inputs_present)), "hw_nulled", quoted=True))
+        measures.append(exp.alias_(count_if(among_failing(all_inputs_present)), "hw_nulled", quoted=True))
     # Samples ride along in the same scan: the smallest and largest value of each input, key and unmatched
     # join key among the failing rows (a LIMIT query would scan the model's joins a second time).
     sampled = [*(input_alias(i) for i in range(len(inputs))), *(k for k in key_names if k in projections)]
@@ -252,7 +248,7 @@ def outside_passing_range(warehouse: Warehouse, scope: Scope, check: Check, i: i
             exp.GT(this=value.copy(), expression=exp.convert(high)),
         ),
     )
-    outer = exp.select(_count_if(outside)).from_(ROWS)
+    outer = exp.select(count_if(outside)).from_(ROWS)
     projections = {OUT: scope.output, input_alias(i): scope.inputs()[i]}
     result = warehouse.query(
         with_rows(scope, projections, outer), purpose="inputs outside the passing range", relation=scope.column
@@ -315,8 +311,9 @@ class MissedUpstream:
     sql: str
 
 
-def missed_keys_upstream(warehouse: Warehouse, scope: Scope, join: JoinInfo, upstream: Upstream,
-                         label: str) -> MissedUpstream:
+def missed_keys_upstream(
+    warehouse: Warehouse, scope: Scope, join: JoinInfo, upstream: Upstream, label: str
+) -> MissedUpstream:
     """One scan: the distinct keys a join misses, how many of them the joined side has before its WHERE,
     and how many each WHERE conjunct drops."""
     before = upstream.select.copy()
@@ -343,16 +340,24 @@ def missed_keys_upstream(warehouse: Warehouse, scope: Scope, join: JoinInfo, ups
     def distinct(condition: exp.Expr) -> exp.Expr:
         return exp.Count(this=exp.Distinct(expressions=[exp.case().when(condition, key.copy()).else_(exp.Null())]))
 
-    measures = [exp.alias_(distinct(miss.copy()), "hw_missed", quoted=True),
-                exp.alias_(distinct(exp.and_(miss.copy(), exp.In(this=key.copy(), query=keys(None)))), "hw_present",
-                           quoted=True)]
+    measures = [
+        exp.alias_(distinct(miss.copy()), "hw_missed", quoted=True),
+        exp.alias_(
+            distinct(exp.and_(miss.copy(), exp.In(this=key.copy(), query=keys(None)))), "hw_present", quoted=True
+        ),
+    ]
     for i in range(len(upstream.conjuncts)):
         drops = exp.not_(exp.func("coalesce", ref(filter_alias(i)), exp.false()))
-        measures.append(exp.alias_(distinct(exp.and_(miss.copy(), exp.In(this=key.copy(), query=keys(drops)))),
-                                   f"hw_drop_{i}", quoted=True))
-    result = warehouse.query(with_rows(scope, projected, exp.select(*measures).from_(ROWS)),
-                             purpose=f"join misses upstream in {label}", relation=label)
+        measures.append(
+            exp.alias_(
+                distinct(exp.and_(miss.copy(), exp.In(this=key.copy(), query=keys(drops)))), f"hw_drop_{i}", quoted=True
+            )
+        )
+    result = warehouse.query(
+        with_rows(scope, projected, exp.select(*measures).from_(ROWS)),
+        purpose=f"join misses upstream in {label}",
+        relation=label,
+    )
     row = result.first()
     dropped = tuple(int(row.get(f"hw_drop_{i}") or 0) for i in range(len(upstream.conjuncts)))
-    return MissedUpstream(int(row.get("hw_missed") or 0), int(row.get("hw_present") or 0), dropped,
-                          result.probe.sql)
+    return MissedUpstream(int(row.get("hw_missed") or 0), int(row.get("hw_present") or 0), dropped, result.probe.sql)

@@ -76,7 +76,8 @@ def _flag(condition: exp.Expr) -> exp.Expr:
     return exp.case().when(condition, exp.Literal.number(1)).else_(exp.Literal.number(0))
 
 
-def _count_if(condition: exp.Expr) -> exp.Expr:
+def count_if(condition: exp.Expr) -> exp.Expr:
+    """`sum(case when condition then 1 else 0 end)`: rows meeting a condition, in any dialect."""
     return exp.func("sum", _flag(condition))
 
 
@@ -99,7 +100,7 @@ def _aggregates(check: Check, key: str) -> list[exp.Expr]:
         ]
         if check.exact:
             extra = exp.not_(exp.In(this=col(check.column), expressions=[_lit(v) for v in check.values]))
-            out.append(exp.alias_(_count_if(extra), f"{key}_x"))
+            out.append(exp.alias_(count_if(extra), f"{key}_x"))
         return out
     if isinstance(check, Between) and check.stat != "value":
         fn = {"min": "min", "max": "max", "mean": "avg", "sum": "sum"}[check.stat]
@@ -107,7 +108,7 @@ def _aggregates(check: Check, key: str) -> list[exp.Expr]:
     predicate = failing_predicate(check, col(check.column))
     if predicate is None:
         return []
-    out = [exp.alias_(_count_if(predicate), f"{key}_f")]
+    out = [exp.alias_(count_if(predicate), f"{key}_f")]
     if not isinstance(check, NotNull) and getattr(check, "mostly", 1.0) < 1.0:
         # GX's `mostly` of a column map check is a share of the non-NULL rows
         out.append(exp.alias_(exp.func("count", col(check.column)), f"{key}_n"))
@@ -228,4 +229,3 @@ def _single(
     if isinstance(check, Untraceable):
         return Outcome(check, None, error=check.reason or f"{check.expectation_type} cannot be re-run upstream")
     return Outcome(check, None, error=f"{describe(check)} has no SQL translation")
-

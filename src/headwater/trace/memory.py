@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from headwater.semantics.types import same_type
-from headwater.trace.checks import Between, Check, InSet, McvShare, NotNull, RowCount, Schema
+from headwater.trace.checks import Between, Check, InSet, McvShare, NotNull, RowCount, Schema, value_fails
 from headwater.trace.measures import Outcome
 from headwater.trace.model import TimelineEvent
 
@@ -32,6 +32,7 @@ if TYPE_CHECKING:
         Snapshot,
     )
     from headwater.history.store import HistoryStore
+    from headwater.warehouse import Warehouse
 
 SAME_SHARE = 0.02  # failing shares closer than this (absolute), or within a quarter, are "the same way"
 
@@ -118,26 +119,13 @@ def failing_share_bounds(check: Check, profile: RelationProfile) -> tuple[float,
     if isinstance(check, NotNull):
         exact = column.null_count / rows
     elif isinstance(check, Between | InSet) and _complete(column, rows):
-        exact = sum(t.count for t in column.top_values if t.value is not None and _fails(check, t.value)) / rows
+        exact = sum(t.count for t in column.top_values if t.value is not None and value_fails(check, t.value)) / rows
     elif isinstance(check, Between) and check.stat == "value":
         return _outside(column, check)
     elif isinstance(check, McvShare) and column.top_values:
         top = max(column.top_values, key=lambda t: t.count)
         exact = 1.0 if top.share >= check.max_share else 0.0
     return (exact, exact) if exact is not None else None
-
-
-def _fails(check: Between | InSet, value: str) -> bool:
-    if isinstance(check, InSet):
-        return (value in {str(v) for v in check.values}) == check.negate if check.values else False
-    number = _number(value)
-    low = _number(str(check.min_value)) if check.min_value is not None else None
-    high = _number(str(check.max_value)) if check.max_value is not None else None
-    if number is None:
-        return False
-    below = low is not None and (number <= low if check.strict_min else number < low)
-    above = high is not None and (number >= high if check.strict_max else number > high)
-    return bool(below or above)
 
 
 def _complete(column: ColumnProfile, rows: int) -> bool:
@@ -297,6 +285,33 @@ def last_commit(root: Path | None, file: str) -> str:
     except (OSError, subprocess.SubprocessError):
         return ""
     return done.stdout.strip() if done.returncode == 0 else ""
+
+
+def profile_now(
+    warehouse: Warehouse,
+    unique_id: str,
+    relation: tuple[str | None, str | None, str],
+    columns: Sequence[str],
+    label: str,
+) -> RelationProfile | None:
+    """Today's profile of some columns of a relation, in one scan with the history's own profile SQL (so it
+    compares with a recorded one measure for measure); None when the probe cannot run."""
+    from headwater.history.model import ColumnSchema, RelationProfile
+    from headwater.history.profile import read_scalar, scalar_query
+    from headwater.warehouse import ProbeError
+
+    types = warehouse.columns(*relation) or {}
+    schemas = [ColumnSchema(c, types.get(c, ""), i + 1) for i, c in enumerate(columns)]
+    try:
+        result = warehouse.query(
+            scalar_query(warehouse.table(*relation), schemas, warehouse.dialect),
+            purpose=f"profile of {label}",
+            relation=label,
+        )
+    except ProbeError:
+        return None
+    rows, profiles = read_scalar(result.first(), schemas)
+    return RelationProfile(unique_id, rows, tuple(profiles))
 
 
 def profile_moves(good: GoodState, now: RelationProfile) -> str:

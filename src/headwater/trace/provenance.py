@@ -8,14 +8,13 @@ from typing import Any
 from sqlglot import exp
 
 from headwater.dbt import Node
-from headwater.lineage import ColumnRef, EdgeKind
+from headwater.lineage import ColumnRef
 from headwater.trace.checks import Check, Unique
 from headwater.trace.context import Context
+from headwater.trace.inputs import TRANSLATABLE
 from headwater.trace.measures import failing_predicate
 from headwater.trace.model import ContributingRow, RowProvenance
 from headwater.warehouse import ProbeError
-
-_KEY_EDGES = (EdgeKind.PASSTHROUGH, EdgeKind.RENAME, EdgeKind.CAST)
 
 
 def key_ancestors(ctx: Context, ref: ColumnRef, limit: int = 12) -> list[ColumnRef]:
@@ -25,7 +24,7 @@ def key_ancestors(ctx: Context, ref: ColumnRef, limit: int = 12) -> list[ColumnR
     while queue and len(found) < limit:
         current = queue.pop(0)
         for edge in ctx.lineage.edges_into(current):
-            if edge.kind in _KEY_EDGES and edge.source is not None and edge.source not in found:
+            if edge.kind in TRANSLATABLE and edge.source is not None and edge.source not in found:
                 found.append(edge.source)
                 queue.append(edge.source)
     return found

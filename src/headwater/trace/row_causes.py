@@ -17,8 +17,17 @@ from headwater.trace.scope import JoinInfo, Scope, key_label, locate
 from headwater.warehouse import ProbeError
 
 
-def join_miss(ctx: Context, node: Node, scope: Scope, join: JoinInfo, check: Check, rows: int,
-              classified: Classified, outcome: Outcome, share: float) -> RootCause:
+def join_miss(
+    ctx: Context,
+    node: Node,
+    scope: Scope,
+    join: JoinInfo,
+    check: Check,
+    rows: int,
+    classified: Classified,
+    outcome: Outcome,
+    share: float,
+) -> RootCause:
     driving, joined = join.pairs[0]
     key = key_label(driving, ctx.dialect)
     samples = [f"{key}={value}" for value in classified.join_miss_samples.get(join.index, ())]
@@ -47,8 +56,15 @@ def join_miss(ctx: Context, node: Node, scope: Scope, join: JoinInfo, check: Che
     )
 
 
-def nulled(ctx: Context, node: Node, scope: Scope, bound: list[Edge | None], classified: Classified,
-           outcome: Outcome, share: float) -> RootCause:
+def nulled(
+    ctx: Context,
+    node: Node,
+    scope: Scope,
+    bound: list[Edge | None],
+    classified: Classified,
+    outcome: Outcome,
+    share: float,
+) -> RootCause:
     """The output is NULL although every input is set: a cast that fails, or an expression that nulls."""
     is_cast = any(isinstance(n, exp.Cast | exp.TryCast) for n in scope.output.walk()) or any(
         e is not None and e.kind == EdgeKind.CAST for e in bound
@@ -58,8 +74,14 @@ def nulled(ctx: Context, node: Node, scope: Scope, bound: list[Edge | None], cla
     file, line = cause.located(ctx, node, scope.column, text)
     rows = classified.nulled
     samples = tuple(str(v) for v in classified.input_samples.get(0, ()) if v is not None)
-    evidence = Evidence(outcome.failing, rows, classified.failing + classified.passing, samples, classified.sql,
-                        f"{rows:,} rows have every input set but a NULL result, e.g. inputs {', '.join(samples[:3])}")
+    evidence = Evidence(
+        outcome.failing,
+        rows,
+        classified.failing + classified.passing,
+        samples,
+        classified.sql,
+        f"{rows:,} rows have every input set but a NULL result, e.g. inputs {', '.join(samples[:3])}",
+    )
     if is_cast and edge is not None and edge.source is not None:
         changed = cause.source_type_change(ctx, edge.source, evidence, share)
         if changed is not None:
@@ -78,7 +100,7 @@ def nulled(ctx: Context, node: Node, scope: Scope, bound: list[Edge | None], cla
         evidence=evidence,
         share=share,
         summary=f"`{text}` at {where} {what} {rows:,} non-NULL inputs into NULL "
-                f"(e.g. {', '.join(samples[:3]) or 'see the probe'})",
+        f"(e.g. {', '.join(samples[:3]) or 'see the probe'})",
     )
 
 
@@ -90,8 +112,14 @@ def _upstream_of(ctx: Context, node: Node, scope: Scope, join: JoinInfo) -> tupl
     for _ in range(10):
         if not isinstance(source, exp.Table):
             return None
-        cte = next((c.this for c in (scope.with_.expressions if scope.with_ else ())
-                    if not source.db and c.alias_or_name.lower() == source.name.lower()), None)
+        cte = next(
+            (
+                c.this
+                for c in (scope.with_.expressions if scope.with_ else ())
+                if not source.db and c.alias_or_name.lower() == source.name.lower()
+            ),
+            None,
+        )
         if cte is None:
             parent = ctx.artifacts.manifest.node_by_relation(source.catalog or None, source.db or None, source.name)
             upstream = locate(parent.compiled_code or "", ctx.dialect, key) if parent is not None else None
@@ -116,8 +144,9 @@ def _upstream_of(ctx: Context, node: Node, scope: Scope, join: JoinInfo) -> tupl
     return None
 
 
-def filtered_before_join(ctx: Context, node: Node, scope: Scope, join: JoinInfo, outcome: Outcome,
-                         share: float) -> RootCause | None:
+def filtered_before_join(
+    ctx: Context, node: Node, scope: Scope, join: JoinInfo, outcome: Outcome, share: float
+) -> RootCause | None:
     """A join miss explained one level deeper: most missed keys exist upstream of the joined side and one
     WHERE conjunct on the way (in a CTE, or in the model the join reads) drops them. None otherwise."""
     found = _upstream_of(ctx, node, scope, join) if join.pairs else None
@@ -140,11 +169,25 @@ def filtered_before_join(ctx: Context, node: Node, scope: Scope, join: JoinInfo,
     where = f"{file}:{line}" if line else file
     key = key_label(join.pairs[0][0], ctx.dialect)
     columns = sorted({c.name.lower() for c in conjunct.find_all(exp.Column)})
-    detail = (f"{counted.missed:,} `{key}` values find no match; {counted.present:,} of them exist before the "
-              f"WHERE, and `{text}` drops {dropped:,}")
-    summary = (f"the filter `{text}` at {where} drops {dropped:,} of the {counted.missed:,} `{key}` values the "
-               f"{join.side.upper()} JOIN to `{join.alias}` in `{node.name}` then misses, so "
-               f"`{node.name}.{scope.column}` has no value for their rows")
-    return RootCause(CauseKind.TRANSFORMATION, where_node.unique_id, ctx.label(where_node),
-                     columns[0] if columns else key, Mechanism.FILTER, text, file, line,
-                     Evidence(outcome.failing, dropped, counted.missed, (), counted.sql, detail), share, summary)
+    detail = (
+        f"{counted.missed:,} `{key}` values find no match; {counted.present:,} of them exist before the "
+        f"WHERE, and `{text}` drops {dropped:,}"
+    )
+    summary = (
+        f"the filter `{text}` at {where} drops {dropped:,} of the {counted.missed:,} `{key}` values the "
+        f"{join.side.upper()} JOIN to `{join.alias}` in `{node.name}` then misses, so "
+        f"`{node.name}.{scope.column}` has no value for their rows"
+    )
+    return RootCause(
+        CauseKind.TRANSFORMATION,
+        where_node.unique_id,
+        ctx.label(where_node),
+        columns[0] if columns else key,
+        Mechanism.FILTER,
+        text,
+        file,
+        line,
+        Evidence(outcome.failing, dropped, counted.missed, (), counted.sql, detail),
+        share,
+        summary,
+    )

@@ -39,29 +39,42 @@ def default_value(ctx: Context, question: Question) -> Finding | None:
         found = null_counts(ctx.warehouse, scope, outcome.value, candidates, ctx.label(node))
     except ProbeError:
         return None
-    culprits = [n for n in found.inputs if explains(found.total, found.dominant, n.null_dominant, n.null_rows,
-                                                    check.max_share)]
+    culprits = [
+        n for n in found.inputs if explains(found.total, found.dominant, n.null_dominant, n.null_rows, check.max_share)
+    ]
     value = shown(outcome.value, ctx.dialect)
     steps = tuple(
-        PathStep(node.unique_id, ctx.label(node), n.column, f"NULL where {check.column} = {value}",
-                 n in culprits, n.null_dominant, found.dominant,
-                 f"NULL in {n.null_dominant:,} of {found.dominant:,} rows holding {value} "
-                 f"({n.null_rows:,} of {found.total:,} overall)", found.sql, via="instrumented")
+        PathStep(
+            node.unique_id,
+            ctx.label(node),
+            n.column,
+            f"NULL where {check.column} = {value}",
+            n in culprits,
+            n.null_dominant,
+            found.dominant,
+            f"NULL in {n.null_dominant:,} of {found.dominant:,} rows holding {value} "
+            f"({n.null_rows:,} of {found.total:,} overall)",
+            found.sql,
+            via="instrumented",
+        )
         for n in found.inputs
     )
     weight = sum(n.null_dominant for n in culprits)
     ascend: list[Ascend] = []
     for n in culprits:
-        why = (f"; `{node.name}.{check.column}` falls back to {value} where `{n.column}` is NULL "
-               f"({n.null_dominant:,} of the {found.dominant:,} rows holding it)")
+        why = (
+            f"; `{node.name}.{check.column}` falls back to {value} where `{n.column}` is NULL "
+            f"({n.null_dominant:,} of the {found.dominant:,} rows holding it)"
+        )
         step = _why_null(ctx, node, check, scope, inputs[n.index], question.share * n.null_dominant / weight, why)
         if step is not None:
             ascend.append(step)
     return Finding(ascend=tuple(ascend), steps=steps, final=False)
 
 
-def _why_null(ctx: Context, node: Node, check: McvShare, scope: Scope, column: exp.Column, share: float,
-              why: str) -> Ascend | None:
+def _why_null(
+    ctx: Context, node: Node, check: McvShare, scope: Scope, column: exp.Column, share: float, why: str
+) -> Ascend | None:
     """Ask `column IS NULL` from here: on this model's output column of that name when it carries the same
     upstream column (so a join of this model that misses is found first), else on the parent column."""
     edges = [e for e in ctx.value_edges(node, check.column) if e.source is not None]
@@ -69,8 +82,11 @@ def _why_null(ctx: Context, node: Node, check: McvShare, scope: Scope, column: e
     if edge is None or edge.source is None:
         return None
     name = column.name.lower()
-    here = [e for e in ctx.lineage.edges_into(ColumnRef(node.unique_id, name))
-            if not e.kind.is_row_edge and e.source == edge.source]
+    here = [
+        e
+        for e in ctx.lineage.edges_into(ColumnRef(node.unique_id, name))
+        if not e.kind.is_row_edge and e.source == edge.source
+    ]
     target, probe = (node, NotNull(name)) if here else (ctx.node(edge.source.node), NotNull(edge.source.column))
     found = ctx.check(target, probe, "NULL input of the most common value")
     if not found.failed:

@@ -18,6 +18,8 @@ def expression(ctx: Context, question: Question) -> Finding | None:
     text = scope.output.sql(dialect=ctx.dialect) if scope is not None else ""
     column = check.column or ",".join(columns)
     evidence = Evidence(outcome.failing, outcome.failing, outcome.total, (), outcome.sql, outcome.observed)
-    summary = (f"`{node.name}` makes `{column}` fail {describe(check)} although its upstream columns pass "
-               f"({outcome.observed}); see {{where}}")
+    summary = (
+        f"`{node.name}` makes `{column}` fail {describe(check)} although its upstream columns pass "
+        f"({outcome.observed}); see {{where}}"
+    )
     return Finding((cause.at(ctx, node, column, Mechanism.EXPRESSION, text, evidence, question.share, summary),))

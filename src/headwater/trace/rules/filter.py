@@ -15,6 +15,7 @@ from headwater.trace.context import Context
 from headwater.trace.finding import Finding, Question
 from headwater.trace.inputs import defining_scope
 from headwater.trace.instrument import OUT, ROWS, filter_alias, ref, with_rows
+from headwater.trace.measures import count_if
 from headwater.trace.model import Evidence, Mechanism
 
 
@@ -46,10 +47,10 @@ def filter_(ctx: Context, question: Question) -> Finding | None:
     projections: dict[str, exp.Expr] = {OUT: scope.output}
     for i, conjunct in enumerate(scope.filters):
         projections[filter_alias(i)] = conjunct
-    measures: list[exp.Expr] = [exp.alias_(_count_if(target.copy()), "hw_target", quoted=True)]
+    measures: list[exp.Expr] = [exp.alias_(count_if(target.copy()), "hw_target", quoted=True)]
     for i in range(len(scope.filters)):
         dropped = exp.and_(target.copy(), exp.not_(exp.func("coalesce", ref(filter_alias(i)), exp.false())))
-        measures.append(exp.alias_(_count_if(dropped), f"hw_drop_{i}", quoted=True))
+        measures.append(exp.alias_(count_if(dropped), f"hw_drop_{i}", quoted=True))
     query = with_rows(scope, projections, exp.select(*measures).from_(ROWS), keep_where=False)
     result = ctx.warehouse.query(query, purpose=f"filters of {ctx.label(node)}", relation=ctx.label(node))
     row: dict[str, Any] = result.first()
@@ -78,10 +79,6 @@ def filter_(ctx: Context, question: Question) -> Finding | None:
             ),
         )
     )
-
-
-def _count_if(condition: exp.Expr) -> exp.Expr:
-    return exp.func("sum", exp.case().when(condition, exp.Literal.number(1)).else_(exp.Literal.number(0)))
 
 
 def _missing_values(ctx: Context, node: Node, check: DistinctContains) -> list[Any]:

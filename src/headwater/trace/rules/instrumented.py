@@ -51,8 +51,9 @@ def instrumented(ctx: Context, question: Question) -> Finding | None:
         rows = classified.join_miss.get(join.index, 0)
         if rows:
             deeper = row_causes.filtered_before_join(ctx, node, scope, join, outcome, scale * rows)
-            causes.append(deeper or row_causes.join_miss(ctx, node, scope, join, check, rows, classified, outcome,
-                                                         scale * rows))
+            causes.append(
+                deeper or row_causes.join_miss(ctx, node, scope, join, check, rows, classified, outcome, scale * rows)
+            )
     inputs = scope.inputs()
     for i, edge in enumerate(bound):
         bad = classified.input_bad.get(i, 0)

@@ -12,7 +12,8 @@ from headwater.trace import causes as cause
 from headwater.trace.checks import Between, Check, Freshness, InSet, NotNull, Schema, columns_of, describe
 from headwater.trace.context import Context
 from headwater.trace.finding import Finding, Question
-from headwater.trace.measures import Outcome, failing_predicate
+from headwater.trace.measures import Outcome, count_if, failing_predicate
+from headwater.trace.memory import profile_moves, profile_now
 from headwater.trace.model import CauseKind, Evidence, Mechanism, RootCause
 from headwater.warehouse import ProbeError
 
@@ -38,28 +39,14 @@ def leaf(ctx: Context, question: Question) -> Finding | None:
 
 def _moved_since(ctx: Context, node: Node, column: str) -> str:
     """With a profiled good state: what moved in the source column's profile since (one scan of it)."""
-    from headwater.history.model import ColumnSchema, RelationProfile
-    from headwater.history.profile import read_scalar, scalar_query
-    from headwater.trace.memory import profile_moves
-
     good, relation = ctx.good, ctx.relation(node)
     if good is None or not good.has_data or relation is None or not column or "," in column:
         return ""
     then = good.profile(node.unique_id)
     if then is None or then.column(column) is None:
         return ""
-    kind = (ctx.warehouse.columns(*relation) or {}).get(column, "")
-    schema = [ColumnSchema(column, kind, 1)]
-    try:
-        record = ctx.warehouse.query(
-            scalar_query(ctx.warehouse.table(*relation), schema, ctx.dialect),
-            purpose=f"profile of {ctx.label(node)}.{column}",
-            relation=ctx.label(node),
-        )
-    except ProbeError:
-        return ""
-    rows, profiles = read_scalar(record.first(), schema)
-    return profile_moves(good, RelationProfile(node.unique_id, rows, tuple(profiles)))
+    now = profile_now(ctx.warehouse, node.unique_id, relation, [column], f"{ctx.label(node)}.{column}")
+    return profile_moves(good, now) if now is not None else ""
 
 
 def _another_meaning(ctx: Context, question: Question) -> str:
@@ -104,7 +91,7 @@ def _pass_as_written(ctx: Context, question: Question) -> int:
     if source is None or derived is None or original is None:
         return 0
     passes = exp.and_(exp.paren(derived.copy()), exp.not_(exp.func("coalesce", exp.paren(original), exp.false())))
-    query = exp.select(_count_if(derived), _count_if(passes)).from_(source)
+    query = exp.select(count_if(derived), count_if(passes)).from_(source)
     try:
         failing, passing = ctx.warehouse.query(
             query, purpose="values as the check is written", relation=ctx.label(question.node)
@@ -112,10 +99,6 @@ def _pass_as_written(ctx: Context, question: Question) -> int:
     except ProbeError:
         return 0
     return int(passing or 0) if failing and int(passing or 0) * 2 >= int(failing) else 0
-
-
-def _count_if(condition: exp.Expr) -> exp.Expr:
-    return exp.func("sum", exp.case().when(condition, exp.Literal.number(1)).else_(exp.Literal.number(0)))
 
 
 def at_leaf(ctx: Context, node: Node, check: Check, outcome: Outcome, share: float) -> RootCause:

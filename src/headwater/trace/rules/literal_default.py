@@ -12,12 +12,12 @@ from typing import Any
 from sqlglot import exp
 
 from headwater.trace import causes as cause
-from headwater.trace.checks import Between, Check, InSet, NotNull
+from headwater.trace.checks import Check, value_fails
 from headwater.trace.context import Context
 from headwater.trace.finding import Finding, Question
 from headwater.trace.inputs import row_scope
 from headwater.trace.instrument import OUT, ROWS, ref, with_rows
-from headwater.trace.measures import failing_predicate
+from headwater.trace.measures import count_if, failing_predicate
 from headwater.trace.model import CauseKind, Evidence, Mechanism, RootCause
 
 MOST = 0.5  # the literals must hold at least this share of the failing rows
@@ -28,8 +28,11 @@ def literal_default(ctx: Context, question: Question) -> Finding | None:
     scope = row_scope(ctx, node, check)
     if scope is None:
         return None
-    if ctx.good is not None and not ctx.good.code_changed(node.unique_id, node.compiled_code) \
-            and ctx.good.node(node.unique_id) is not None:
+    if (
+        ctx.good is not None
+        and not ctx.good.code_changed(node.unique_id, node.compiled_code)
+        and ctx.good.node(node.unique_id) is not None
+    ):
         return None
     literals = [lit for lit in fallback_literals(scope.output) if _fails(check, lit)]
     if not literals:
@@ -39,12 +42,13 @@ def literal_default(ctx: Context, question: Question) -> Finding | None:
         return None
     holds = exp.or_(*[_is(ref(OUT), lit) for lit in literals])
     measures = [
-        exp.alias_(_count_if(exp.paren(predicate.copy())), "hw_failing", quoted=True),
-        exp.alias_(_count_if(exp.and_(exp.paren(predicate.copy()), exp.paren(holds))), "hw_literal", quoted=True),
+        exp.alias_(count_if(exp.paren(predicate.copy())), "hw_failing", quoted=True),
+        exp.alias_(count_if(exp.and_(exp.paren(predicate.copy()), exp.paren(holds))), "hw_literal", quoted=True),
     ]
     query = with_rows(scope, {OUT: scope.output}, exp.select(*measures).from_(ROWS))
-    result = ctx.warehouse.query(query, purpose=f"failing rows holding a literal of {ctx.label(node)}",
-                                 relation=ctx.label(node))
+    result = ctx.warehouse.query(
+        query, purpose=f"failing rows holding a literal of {ctx.label(node)}", relation=ctx.label(node)
+    )
     row = result.first()
     failing, held = int(row.get("hw_failing") or 0), int(row.get("hw_literal") or 0)
     if not failing or held < MOST * failing:
@@ -53,12 +57,31 @@ def literal_default(ctx: Context, question: Question) -> Finding | None:
     text = scope.output.sql(dialect=ctx.dialect)
     file, line = ctx.where_expression(node, literals[0], literals[0].sql(dialect=ctx.dialect))
     where = f"{file}:{line}" if line else file
-    evidence = Evidence(outcome.failing, held, failing, (), result.probe.sql,
-                        f"{held:,} of {failing:,} failing rows hold {shown}, a value the expression itself writes")
-    summary = (f"`{node.name}.{scope.column}` gets {shown} from its own expression at {where} for {held:,} rows, "
-               f"and {shown} fails {cause.bad_word(check).removeprefix('failing ')}")
-    found = RootCause(CauseKind.TRANSFORMATION, node.unique_id, ctx.label(node), scope.column,
-                            Mechanism.EXPRESSION, text, file, line, evidence, question.share * held / failing, summary)
+    evidence = Evidence(
+        outcome.failing,
+        held,
+        failing,
+        (),
+        result.probe.sql,
+        f"{held:,} of {failing:,} failing rows hold {shown}, a value the expression itself writes",
+    )
+    summary = (
+        f"`{node.name}.{scope.column}` gets {shown} from its own expression at {where} for {held:,} rows, "
+        f"and {shown} fails {cause.bad_word(check).removeprefix('failing ')}"
+    )
+    found = RootCause(
+        CauseKind.TRANSFORMATION,
+        node.unique_id,
+        ctx.label(node),
+        scope.column,
+        Mechanism.EXPRESSION,
+        text,
+        file,
+        line,
+        evidence,
+        question.share * held / failing,
+        summary,
+    )
     return Finding((found,), final=held == failing)
 
 
@@ -104,26 +127,10 @@ def _value(literal: exp.Expr) -> Any:
 
 def _fails(check: Check, literal: exp.Expr) -> bool:
     """Whether a row holding this literal fails the check."""
-    value = _value(literal)
-    if isinstance(check, NotNull):
-        return value is None
-    if value is None:
-        return False
-    if isinstance(check, InSet) and check.values:
-        return (value in check.values or str(value) in {str(v) for v in check.values}) == check.negate
-    if isinstance(check, Between) and check.stat == "value" and isinstance(value, float):
-        low, high = check.min_value, check.max_value
-        below = low is not None and (value <= low if check.strict_min else value < low)
-        above = high is not None and (value >= high if check.strict_max else value > high)
-        return bool(below or above)
-    return False
+    return bool(value_fails(check, _value(literal)))
 
 
 def _is(column: exp.Expr, literal: exp.Expr) -> exp.Expr:
     if isinstance(literal, exp.Null):
         return exp.Is(this=column.copy(), expression=exp.Null())
     return exp.EQ(this=column.copy(), expression=literal.copy())
-
-
-def _count_if(condition: exp.Expr) -> exp.Expr:
-    return exp.func("sum", exp.case().when(condition, exp.Literal.number(1)).else_(exp.Literal.number(0)))

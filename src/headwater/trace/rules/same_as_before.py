@@ -21,8 +21,17 @@ def same_as_before(ctx: Context, question: Question) -> Finding | None:
     then = failing_share_then(check, profile) or 0.0
     now = (outcome.failing or 0) / outcome.total if outcome.total else 1.0
     column = ",".join(columns_of(check))
-    reason = (f"`{ctx.label(node)}.{column}` failed {describe(check)} the same way in {good.origin} "
-              f"({then:.1%} of rows then, {now:.1%} now)")
-    step = PathStep(node.unique_id, ctx.label(node), column, f"{describe(check)} in {good.origin}", True,
-                    observed=reason, via="history")
+    reason = (
+        f"`{ctx.label(node)}.{column}` failed {describe(check)} the same way in {good.origin} "
+        f"({then:.1%} of rows then, {now:.1%} now)"
+    )
+    step = PathStep(
+        node.unique_id,
+        ctx.label(node),
+        column,
+        f"{describe(check)} in {good.origin}",
+        True,
+        observed=reason,
+        via="history",
+    )
     return Finding(steps=(step,), ruled_out=reason)

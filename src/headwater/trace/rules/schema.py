@@ -15,6 +15,7 @@ from headwater.trace import causes as cause
 from headwater.trace.checks import Schema
 from headwater.trace.context import Context
 from headwater.trace.finding import Ascend, Finding, Question
+from headwater.trace.inputs import TRANSLATABLE
 from headwater.trace.measures import Outcome
 from headwater.trace.model import CauseKind, Evidence, Mechanism, PathStep, RootCause
 
@@ -79,7 +80,7 @@ def carriers(ctx: Context, node: Node, column: str) -> tuple[list[tuple[Node, st
     edges = [
         e
         for e in ctx.lineage.edges_into(ColumnRef(node.unique_id, column))
-        if e.source is not None and e.kind in cause.CARRYING
+        if e.source is not None and e.kind in TRANSLATABLE
     ]
     if edges:
         found = {(e.source.node, e.source.column): None for e in edges if e.source is not None}
@@ -92,7 +93,7 @@ def carriers(ctx: Context, node: Node, column: str) -> tuple[list[tuple[Node, st
         e.source.node
         for c in ctx.lineage.columns_of(node.unique_id)
         for e in ctx.lineage.edges_into(ColumnRef(node.unique_id, c))
-        if e.source is not None and e.kind in cause.CARRYING
+        if e.source is not None and e.kind in TRANSLATABLE
     }
     found_parents = [
         p
