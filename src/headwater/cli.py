@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import sys
 import traceback
-from typing import Annotated
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -23,7 +24,11 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
+if TYPE_CHECKING:
+    from headwater.feeds.sinks import Sinks
+
 _state = {"debug": False}
+_feeds: list[Sinks] = []  # what `--log-format json`, `--metrics` and OTEL_TRACES_EXPORTER attached, finished by main
 
 
 def _version(value: bool) -> None:
@@ -34,12 +39,24 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _root(
+    ctx: typer.Context,
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
     ] = False,
     debug: Annotated[bool, typer.Option("--debug", help="Show the full traceback on errors.")] = False,
+    log_format: Annotated[
+        str, typer.Option("--log-format", help="text, or json: one JSON object per line on stderr for each stage.")
+    ] = "text",
+    metrics: Annotated[
+        Path | None,
+        typer.Option("--metrics", help="Write Prometheus metrics of this run to FILE (textfile-collector format)."),
+    ] = None,
 ) -> None:
     _state["debug"] = debug
+    from headwater.feeds.sinks import install
+
+    # Spans follow OTEL_TRACES_EXPORTER (see docs/feeds.md).
+    _feeds.append(install(ctx.invoked_subcommand or "headwater", log_format, metrics))
 
 
 def _register_commands() -> None:
@@ -50,7 +67,23 @@ def _register_commands() -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Entry point: one top-level handler turns a HeadwaterError into one line and its exit code."""
+    """Entry point: one top-level handler turns a HeadwaterError into one line and its exit code; the feeds
+    (metrics file, spans) are finished with that exit code whatever happened."""
+    code: int | str | None = 0
+    try:
+        _main(argv)
+    except SystemExit as done:
+        code = done.code
+        raise
+    except BaseException:
+        code = 1
+        raise
+    finally:
+        while _feeds:
+            _feeds.pop().finish(code if isinstance(code, int) else 1)
+
+
+def _main(argv: list[str] | None) -> None:
     _register_commands()
     args = sys.argv[1:] if argv is None else argv
     _state["debug"] = "--debug" in args
@@ -79,6 +112,7 @@ def main(argv: list[str] | None = None) -> None:
             show()
             sys.exit(err.exit_code)  # type: ignore[attr-defined]
         raise
+
 
 if __name__ == "__main__":
     main()

@@ -113,6 +113,13 @@ def run_demo(project_dir: Path, context_root: Path, fault_id: str, rows: int, wo
         console.print(_git(faulted, "diff", "HEAD~1", "--", top.file).rstrip(), markup=False)
     report = workdir / "trace.md"
     report.write_text(render_trace(traced, "md"))
+    html_report = workdir / "report.html"
+    html_report.write_text(render_trace(traced, "html"))
+    from headwater.report.build import build_report
+    from headwater.report.suggest import write_suggestions
+
+    suggested = write_suggestions(build_report(traced), workdir / "suggestions")
+    console.print(f"[dim]HTML report: {html_report}; suggested checks: {', '.join(map(str, suggested))}[/dim]")
     rerun = f"headwater trace {broken.result_path} --project-dir {faulted}"
     console.print(f"[dim]Markdown report: {report}; re-run: {rerun}; timeline: headwater timeline "
                   f"--project-dir {faulted}[/dim]")
@@ -129,7 +136,43 @@ def run_demo(project_dir: Path, context_root: Path, fault_id: str, rows: int, wo
         f"[bold]ground truth[/bold] of '{fault.id}': {truth.node} {'/'.join(truth.columns)} "
         f"({truth.mechanism}): the top root cause {verdict}"
     )
-    return 0 if clean.success and not broken.success and found else 1
+    ml_found = run_ml_incident(project_dir, workdir)
+    return 0 if clean.success and not broken.success and found and ml_found else 1
+
+
+# --- 7. an ML incident, end to end: a prediction check -> the feature -> the source that broke it --------------
+ML_SUITES = Path(__file__).resolve().parents[2] / "expectations" / "ml" / "gx" / "expectations"
+ML_FAULT = "ml_country_join_miss"
+
+
+def run_ml_incident(project_dir: Path, workdir: Path) -> bool:
+    """Break the data under the fraud model, check its predictions, and trace the failure through the
+    dbt Python model's feature attribution to the upstream cause."""
+    from headwater.example.ml_faults import ML_FAULTS
+    from headwater.gx.checkpoint import run_marts_checkpoint
+    from headwater.report.trace import render_trace
+    from headwater.trace import Verdict, trace
+
+    fault = next(f for f in ML_FAULTS if f.id == ML_FAULT)
+    started = _step(f"7. An ML incident: inject '{fault.id}', rebuild, check the fraud model's predictions, trace")
+    project = copy_project(project_dir, workdir / "ml" / "project", with_build=True)
+    root = workdir / "ml" / "expectations"
+    shutil.copytree(ML_SUITES, root / "gx" / "expectations", dirs_exist_ok=True)
+    fault.apply(project)
+    rebuild_models(project)
+    console.print(fault.description)
+    checked = run_marts_checkpoint(root, database_path(project))
+    _print_outcome(checked)
+    traced = trace(checked.result_path, project_dir=project, use_history=False)
+    console.print(render_trace(traced, "text"), markup=False)
+    (workdir / "ml" / "trace.md").write_text(render_trace(traced, "md"))
+    top = next((f.top for f in traced.failures if f.top is not None and f.verdict == Verdict.TRACED), None)
+    found = top is not None and (top.node, top.mechanism.value) == (fault.truth.node, fault.truth.mechanism)
+    verdict = "[green]matches[/green]" if found else "[red]does not match[/red]"
+    console.print(f"[bold]ground truth[/bold] of '{fault.id}': {fault.truth.node} ({fault.truth.mechanism}): "
+                  f"the top root cause {verdict}")  # fmt: skip
+    _done(started)
+    return found
 
 
 def main(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -11,9 +12,11 @@ import pytest
 import sqlalchemy as sa
 
 import headwater.gx as hg
+from headwater.example.postgres import PgServer
 from headwater.gx.baseline import baseline_document, profile_batch
 
-URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/test"
+# HEADWATER_PG_URL, else the local trust-auth server (user root), database `test`
+URL = PgServer.from_env().database("test").url().replace("postgresql://", "postgresql+psycopg2://", 1)
 
 pytestmark = pytest.mark.postgres
 
@@ -42,7 +45,9 @@ def schema() -> Iterator[str]:
                 )
             )
     except sa.exc.OperationalError as err:
-        pytest.skip(f"PostgreSQL not reachable on 127.0.0.1:5432: {err.orig}")
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"PostgreSQL not reachable at {URL}: {err.orig}")
+        pytest.skip(f"PostgreSQL not reachable at {URL}: {err.orig}")
     yield name
     with engine.begin() as con:
         con.execute(sa.text(f"drop schema {name} cascade"))

@@ -108,3 +108,32 @@ def test_timeline_filters_by_node_and_column() -> None:
         resolve_target("ordrs", snapshots, outcomes)
     data = events[-1].to_dict()
     assert data["detail"]["type"] == "CheckOutcome" and data["success"] is False
+
+
+def test_a_numeric_column_whose_shape_moved_with_the_same_mean_is_a_psi_shift(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Deciles profiled in a real DuckDB: spreading the values three times wider around the same mean moves
+    neither the mean nor the NULL share, but the PSI of the deciles; a small shift of every value does not."""
+    import duckdb
+
+    from headwater.history.model import Snapshot as Snap
+    from headwater.history.model import SnapshotMeta
+    from headwater.trace.memory import profile_now
+    from headwater.warehouse import connect, from_url
+
+    path = tmp_path / "w.duckdb"
+
+    def profiled(expression: str):  # type: ignore[no-untyped-def]
+        with duckdb.connect(str(path)) as con:
+            con.execute(f"create or replace table main.t as select {expression} as amount from range(1, 5001) r(x)")
+        with connect(from_url(f"duckdb:///{path}")) as wh:
+            found = profile_now(wh, ORDERS, (None, "main", "t"), ["amount"], "t")
+        assert found is not None and len(found.columns[0].histogram) == 11
+        return Snap(SnapshotMeta(expression, ""), profiles=(found,))
+
+    base = profiled("x::double")
+    wider = profiled("2500.5 + (x - 2500.5) * 3")
+    nudged = profiled("x + 0.5")
+    (shift,) = [s for s in profile_diff(base, wider) if s.measure == "psi"]
+    assert shift.column == "amount" and float(shift.after.split()[1]) > 0.25
+    assert not [s for s in profile_diff(base, wider) if s.measure == "mean"]
+    assert not [s for s in profile_diff(base, nudged) if s.measure == "psi"]

@@ -42,7 +42,7 @@ def test_trace_action_records_outcomes_and_a_snapshot(built_example: Path, tmp_p
 
     store = open_store(project_dir=built_example)
     (snap,) = store.load()  # GX keeps action results to itself: read what the action wrote
-    assert len(snap.profiles) == 22 and not snap.skipped
+    assert len(snap.profiles) == 23 and not snap.skipped  # 22 SQL relations + ml.fraud_predictions
     outcomes = store.outcomes()
     assert len(outcomes) == evaluated and all(o.success for o in outcomes)
     assert {o.snapshot_id for o in outcomes} == {snap.snapshot_id}

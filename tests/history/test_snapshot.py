@@ -129,7 +129,7 @@ def test_cli_prints_one_line(built_example: Path) -> None:
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
     assert len(lines) == 1
-    assert lines[0].startswith("snapshot ") and " 23 nodes, 22 relations profiled, " in lines[0]
+    assert lines[0].startswith("snapshot ") and " 24 nodes, 23 relations profiled, " in lines[0]
     bad = headwater("snapshot", "--project-dir", str(built_example), "--select", "nope_not_a_model")
     assert bad.returncode == 2 and bad.stderr.startswith("Error: selector 'nope_not_a_model' matches nothing")
 

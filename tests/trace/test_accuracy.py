@@ -152,7 +152,9 @@ def test_cli_formats_and_exit_codes(
     assert set(failure) >= {"expectation", "node", "column", "check", "verdict", "root_causes", "path", "probes"}
     cause = failure["root_causes"][0]
     assert set(cause) >= {"kind", "node", "relation", "column", "expression", "file", "line", "mechanism", "evidence"}
-    assert cause["mechanism"] == "join_miss" and cause["line"]
+    # orphans at the source: the join misses because raw.orders carries customer ids raw.customers lacks
+    assert (cause["node"], cause["mechanism"]) == ("source.headwater_example.shop.orders", "source_data")
+    assert cause["line"] and "finds no match" in cause["summary"]
     assert all(set(p) >= {"sql", "rows", "seconds"} for p in failure["probes"])
 
     out = tmp_path / "trace.md"
@@ -222,7 +224,7 @@ def test_failures_sharing_a_cause_are_one_incident(faulted_example: Callable[[st
     (incident,) = result.incidents
     assert (incident.cause.node, incident.cause.mechanism.value) == (
         "model.headwater_example.int_orders_enriched",
-        "join_miss",
+        "expression",
     )
     assert sorted(incident.failures) == [
         "marts.fct_orders.customer_region not_null",
@@ -231,5 +233,11 @@ def test_failures_sharing_a_cause_are_one_incident(faulted_example: Callable[[st
     assert {"model.headwater_example.fct_orders", "model.headwater_example.mart_fraud_features"} <= set(
         incident.downstream
     )
-    assert render_trace(result, "text").startswith("incident 1: join_miss at int_orders_enriched")
+    # the blast radius names the checks that read the cause's descendants: GX expectations of the result
+    # (passed ones too) and the project's dbt tests
+    readers = set(incident.checks)
+    assert any(r.startswith("mart_fraud_features: ") and "(fraud_score)" in r for r in readers), readers
+    assert any(r.startswith("fct_orders: ") and "(order_id)" in r for r in readers), readers
+    assert any(r.startswith("dbt test ") and "fct_orders" in r for r in readers), readers
+    assert render_trace(result, "text").startswith("incident 1: expression at int_orders_enriched")
     assert json.loads(render_trace(result, "json"))["incidents"][0]["failures"] == list(incident.failures)

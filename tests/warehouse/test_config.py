@@ -77,6 +77,7 @@ def test_missing_profiles_file(tmp_path: Path) -> None:
         ("duckdb:///warehouse.duckdb", "duckdb", "warehouse.duckdb"),
         ("duckdb:////tmp/abs.duckdb", "duckdb", "/tmp/abs.duckdb"),
         ("postgresql://root:secret@db.example:6543/test", "postgres", "db.example"),
+        ("spark://local[2]", "spark", "local[2]"),
     ],
 )
 def test_urls(url: str, kind: str, where: str) -> None:
@@ -89,3 +90,19 @@ def test_urls(url: str, kind: str, where: str) -> None:
 def test_unknown_scheme_is_a_config_error() -> None:
     with pytest.raises(ConfigError, match="duckdb"):
         from_url("duckbd:///x.duckdb")
+
+
+def test_spark_session_profile_and_the_example_postgres_target(tmp_path: Path) -> None:
+    (tmp_path / "dbt_project.yml").write_text("name: s\nprofile: s\n")
+    (tmp_path / "profiles.yml").write_text(
+        "s:\n  target: dev\n  outputs:\n    dev: {type: spark, method: session, schema: marts, host: x}\n"
+        "    odbc: {type: spark, method: odbc, schema: marts, host: x}\n"
+    )
+    config = from_profile(tmp_path, environ={})
+    assert (config.kind, config.dialect, config.schema) == ("spark", "spark", "marts")
+    with pytest.raises(ConfigError, match="spark"):
+        from_profile(tmp_path, target="odbc", environ={})
+    example = Path(__file__).resolve().parents[2] / "dbt_project_example"
+    environ = {"HEADWATER_PG_DBNAME": "shopdb", "HEADWATER_PG_PORT": "6543"}
+    pg = from_profile(example, target="postgres", environ=environ)
+    assert (pg.kind, pg.host, pg.port, pg.user, pg.dbname) == ("postgres", "127.0.0.1", 6543, "root", "shopdb")

@@ -16,6 +16,6 @@ select
     max(event_ts) as last_event_at
 from {{ ref('stg_events') }}
 {% if is_incremental() %}
-where event_ts >= (select max(last_event_at) - interval 1 day from {{ this }})
+where event_ts >= (select max(last_event_at) - interval '1 day' from {{ this }})
 {% endif %}
 group by 1, 2, 3, 4

@@ -31,11 +31,11 @@ features as (
         orders.customer_country,
         orders.risk_tier,
         orders.customer_order_seq,
-        date_diff('day', customers.signup_date, cast(orders.ordered_at as date)) as account_age_days,
+        {{ dbt.datediff('customers.signup_date', 'cast(orders.ordered_at as date)', 'day') }} as account_age_days,
         count(*) over (
             partition by orders.customer_id
             order by payments.created_at
-            range between interval 30 days preceding and current row
+            range between interval '30 days' preceding and current row
         ) as payments_last_30d
     from payments
     inner join orders

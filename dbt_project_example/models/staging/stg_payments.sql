@@ -3,7 +3,7 @@ select
     payment_id,
     order_id,
     lower(payment_method) as payment_method,
-    try_cast(amount as decimal(12, 2)) as amount,
+    {{ try_cast_or_null('amount', 'decimal(12, 2)') }} as amount,
     status as payment_status,
     created_at
 from {{ source('shop', 'payments') }}

@@ -19,6 +19,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "headwater.commands.snapshot",
     "headwater.commands.timeline",
     "headwater.commands.gx",
+    "headwater.commands.openlineage",
 )
 
 

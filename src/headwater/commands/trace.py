@@ -3,12 +3,16 @@ expression that broke it, with evidence. Parses, calls `headwater.trace.trace`, 
 
 from __future__ import annotations
 
+import os
 import sys
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+if TYPE_CHECKING:
+    from headwater.trace.model import TraceResult
 
 EPILOG = (
     "Examples: `headwater trace expectations/gx/uncommitted/headwater/marts-*.json --project-dir dbt_project_example`; "
@@ -70,7 +74,7 @@ def trace_command(
         str | None, typer.Option("--as-of", help="Reference time for freshness checks (ISO), default now.")
     ] = None,
     timeout: Annotated[float, typer.Option("--timeout", help="Statement timeout in seconds.")] = 300.0,
-    output_format: Annotated[str, typer.Option("--format", help="text, json or md.")] = "text",
+    output_format: Annotated[str, typer.Option("--format", help="text, json, md or html (with --out).")] = "text",
     out: Annotated[Path | None, typer.Option("--out", help="Write the report to FILE instead of stdout.")] = None,
     sql: Annotated[bool, typer.Option("--sql", help="Text format: print each root cause's probe SQL.")] = False,
     history: Annotated[
@@ -86,6 +90,17 @@ def trace_command(
         typer.Option("--state", help="target/ of the deployed run: compare code and schema with it (dbt's --state)."),
     ] = None,
     no_history: Annotated[bool, typer.Option("--no-history", help="Judge on today's data alone.")] = False,
+    suggest: Annotated[
+        Path | None,
+        typer.Option("--suggest", help="Write the check catching each incident at its cause (GX, dbt, ODCS) to DIR."),
+    ] = None,
+    context_root: Annotated[
+        Path | None,
+        typer.Option("--context-root", help="GX project root: resolves describe_dict() batch ids to their tables."),
+    ] = None,
+    notify: Annotated[
+        str | None, typer.Option("--notify", help="Webhook URL: post the incident summary as JSON (Slack-compatible).")
+    ] = None,
 ) -> None:
     """Trace failed expectations to the first upstream node, column and SQL expression that broke them."""
     from headwater.errors import ConfigError
@@ -120,13 +135,34 @@ def trace_command(
         history=history,
         state=state,
         use_history=not no_history,
+        context_root=context_root,
     )
     text = render_trace(result, output_format, sql)
+    if suggest is not None:
+        from headwater.report.build import build_report
+        from headwater.report.suggest import write_suggestions
+
+        for path in write_suggestions(build_report(result), suggest):
+            typer.echo(f"wrote {path}", err=True)
     if out is not None:
-        out.write_text(text + "\n")
+        # temporary file + rename: a reader (or a concurrent trace writing the same report) never sees half
+        partial = out.with_name(f".{out.name}.{os.getpid()}.tmp")
+        partial.write_text(text + "\n")
+        partial.replace(out)
         typer.echo(f"wrote {out}", err=True)
     else:
         typer.echo(text)
+    if notify:
+        _notify(notify, result)
     # sys.exit, not typer.Exit: the root handler runs click with standalone_mode=False, which turns
     # typer.Exit into a return value and would lose exit code 1 (some failure unknown).
     sys.exit(result.exit_code)
+
+
+def _notify(url: str, result: TraceResult) -> None:
+    """Post the incident summary; a failed post is said on stderr and changes neither the report nor the exit code."""
+    from headwater.feeds.notify import payload, post
+
+    sent = post(url, payload(result))
+    if not sent.ok:
+        typer.echo(f"warning: --notify {url} failed ({sent.error or sent.status}); the report above stands", err=True)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, TypeVar, overload
 
+from headwater.dbt import shape
 from headwater.errors import ArtifactError, ConfigError, suggest
 
 _T = TypeVar("_T")
@@ -238,27 +239,36 @@ class Manifest:
     @classmethod
     def from_dict(cls, raw: Mapping[str, Any], include_tests: bool = True) -> Manifest:
         """`include_tests=False` leaves `tests` empty (lineage does not read them; they are ~40% of nodes)."""
-        meta = raw.get("metadata") or {}
-        version = manifest_version(meta.get("dbt_schema_version", ""))
+        meta = shape.check_metadata(raw)
+        version = manifest_version(meta.get("dbt_schema_version") or "")
+        raw_nodes_ = shape.section("manifest.json", raw, "nodes")
+        raw_sources = shape.section("manifest.json", raw, "sources")
+        raw_exposures = shape.section("manifest.json", raw, "exposures")
+        for uid, data in raw_nodes_.items():
+            if include_tests or shape.resource_type(uid, data) in NODE_TYPES:
+                shape.check_node("nodes", uid, data)
+        for name, table in (("sources", raw_sources), ("exposures", raw_exposures)):
+            for uid, data in table.items():
+                shape.check_node(name, uid, data)
         nodes: Mapping[str, Node]
         sources: Mapping[str, Node]
         tests: dict[str, Node] = {}
         if include_tests:
             eager: dict[str, Node] = {}
-            for uid, data in (raw.get("nodes") or {}).items():
+            for uid, data in raw_nodes_.items():
                 rtype = data.get("resource_type")
                 if rtype == "test":
                     tests[uid] = _node(data)
                 elif rtype in NODE_TYPES:
                     eager[uid] = _node(data)
-            eager_sources = {uid: _node(data) for uid, data in (raw.get("sources") or {}).items()}
+            eager_sources = {uid: _node(data) for uid, data in raw_sources.items()}
             nodes, sources = _attach_tests(eager, eager_sources, tests)
         else:
             # Without tests nothing is attached to the nodes: each is built from its raw dict on first use
             # (a warm `lineage --stats` reads none of them; see `raw_nodes`).
-            kept = {uid: d for uid, d in (raw.get("nodes") or {}).items() if d.get("resource_type") in NODE_TYPES}
-            nodes, sources = LazyNodes(kept), LazyNodes(raw.get("sources") or {})
-        exposures = {uid: _node(data) for uid, data in (raw.get("exposures") or {}).items()}
+            kept = {uid: d for uid, d in raw_nodes_.items() if d.get("resource_type") in NODE_TYPES}
+            nodes, sources = LazyNodes(kept), LazyNodes(raw_sources)
+        exposures = {uid: _node(data) for uid, data in raw_exposures.items()}
         return cls(
             metadata=ManifestMetadata(
                 schema_version=version,
@@ -338,14 +348,14 @@ def manifest_version(schema_url: str) -> int:
 
 def _node(data: Mapping[str, Any]) -> Node:
     config = data.get("config") or {}
-    rtype = data.get("resource_type", "")
+    rtype = data.get("resource_type") or ""
     contract = data.get("contract") or config.get("contract") or {}
     checksum = data.get("checksum") or {}
     test = None
     if rtype == "test":
         tm = data.get("test_metadata") or {}
         test = TestInfo(
-            name=tm.get("name") or data.get("name", ""),
+            name=tm.get("name") or data.get("name") or "",
             namespace=tm.get("namespace"),
             kwargs=tm.get("kwargs") or {},
             attached_node=data.get("attached_node"),
@@ -356,10 +366,10 @@ def _node(data: Mapping[str, Any]) -> Node:
     return Node(
         unique_id=data["unique_id"],
         resource_type=rtype,
-        name=data.get("name", ""),
-        package_name=data.get("package_name", ""),
-        original_file_path=data.get("original_file_path", ""),
-        path=data.get("path", ""),
+        name=data.get("name") or "",
+        package_name=data.get("package_name") or "",
+        original_file_path=data.get("original_file_path") or "",
+        path=data.get("path") or "",
         relation_name=data.get("relation_name"),
         database=data.get("database"),
         schema=data.get("schema"),
@@ -370,7 +380,9 @@ def _node(data: Mapping[str, Any]) -> Node:
         language=data.get("language") or "sql",
         checksum=checksum.get("checksum", "") if isinstance(checksum, dict) else str(checksum),
         depends_on=tuple((data.get("depends_on") or {}).get("nodes") or ()),
-        columns={name.lower(): _column(name, col) for name, col in (data.get("columns") or {}).items()},
+        columns={
+            (col.get("name") or name).lower(): _column(name, col) for name, col in (data.get("columns") or {}).items()
+        },
         contract=Contract(enforced=bool(contract.get("enforced")), checksum=contract.get("checksum")),
         tags=tuple(data.get("tags") or ()),
         meta=config.get("meta") or data.get("meta") or {},

@@ -38,7 +38,7 @@ class Catalog:
             data = self.tables.raw.get(unique_id)
             if data is None:
                 return None
-            return tuple((c["name"], c.get("type") or "") for c in _ordered_columns(data))
+            return tuple((name, c.get("type") or "") for name, c in _ordered_columns(data))
         cols = self.columns(unique_id)
         return None if cols is None else tuple((c.name, c.data_type) for c in cols)
 
@@ -56,14 +56,15 @@ class Catalog:
 
     @classmethod
     def from_dict(cls, raw: Mapping[str, Any]) -> Catalog:
-        merged: dict[str, Mapping[str, Any]] = {}
-        for section in ("nodes", "sources"):
-            merged.update(raw.get(section) or {})
-        return cls(tables=_CatalogTables(merged))
+        from headwater.dbt.shape import check_catalog
+
+        return cls(tables=_CatalogTables(dict(check_catalog(raw))))
 
 
-def _ordered_columns(data: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-    return sorted((data.get("columns") or {}).values(), key=lambda c: c.get("index") or 0)
+def _ordered_columns(data: Mapping[str, Any]) -> list[tuple[str, Mapping[str, Any]]]:
+    """(name, column) in the warehouse's order; a column without `name` is named by its key, as dbt keys it."""
+    columns = (data.get("columns") or {}).items()
+    return sorted(((c.get("name") or key, c) for key, c in columns), key=lambda item: item[1].get("index") or 0)
 
 
 class _CatalogTables(Mapping[str, CatalogTable]):
@@ -85,8 +86,8 @@ class _CatalogTables(Mapping[str, CatalogTable]):
                 name=meta.get("name") or "",
                 table_type=meta.get("type") or "",
                 columns=tuple(
-                    CatalogColumn(name=c["name"], data_type=c.get("type") or "", index=c.get("index") or 0)
-                    for c in _ordered_columns(data)
+                    CatalogColumn(name=name, data_type=c.get("type") or "", index=c.get("index") or 0)
+                    for name, c in _ordered_columns(data)
                 ),
             )
             self._built[unique_id] = table

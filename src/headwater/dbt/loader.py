@@ -67,7 +67,7 @@ def load_artifacts(
     """Load manifest.json (required) plus catalog.json, run_results.json and sources.json when present.
 
     Explicit file paths win; otherwise files are read from the target path (see `resolve_target_path`).
-    With `require_compiled`, a manifest whose SQL models lack `compiled_code` is refused.
+    With `require_compiled`, a manifest none of whose SQL models has `compiled_code` is refused.
     `include_run_results=False` skips run_results.json (it can be larger than the catalog);
     `include_tests=False` leaves `manifest.tests` empty (column lineage does not need them).
     """
@@ -108,20 +108,22 @@ def load_artifacts(
 
 
 def _check_compiled(manifest: Manifest, path: Path) -> None:
+    """Refuse a manifest whose SQL models hold no compiled SQL at all (never compiled: nothing to analyse).
+
+    A manifest where only some lack it (disabled, failed to compile, not selected) is analysed: those
+    models' columns get UNKNOWN edges saying so (`headwater.lineage`)."""
     raw = raw_nodes(manifest.nodes)
     if raw is not None:  # read the raw dicts: building every node just to check this would cost more
-        missing = [
-            d.get("name", "")
+        codes = [
+            (d.get("name") or "", d.get("compiled_code", d.get("compiled_sql")))
             for d in raw.values()
-            if d.get("resource_type") == "model"
-            and (d.get("language") or "sql") == "sql"
-            and d.get("compiled_code", d.get("compiled_sql")) is None
+            if d.get("resource_type") == "model" and (d.get("language") or "sql") == "sql"
         ]
     else:
-        missing = [n.name for n in manifest.models() if n.language == "sql" and n.compiled_code is None]
-    if missing:
+        codes = [(n.name, n.compiled_code) for n in manifest.models() if n.language == "sql"]
+    if codes and all(code is None for _, code in codes):
         raise ArtifactError(
-            f"{path} has no compiled SQL for {len(missing)} model(s) (e.g. {missing[0]!r});"
+            f"{path} has no compiled SQL for any of its {len(codes)} SQL model(s) (e.g. {codes[0][0]!r});"
             " run `dbt compile` or `dbt docs generate` to write compiled_code."
         )
 

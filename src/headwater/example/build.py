@@ -10,6 +10,7 @@ import orjson
 
 from headwater.example.dbt_runner import DbtResult, run_dbt
 from headwater.example.generate import DEFAULT_ROWS, TableCounts, generate
+from headwater.ml.fraud import train_for_build
 
 DEFAULT_DATABASE = "warehouse.duckdb"
 # Remembers the --rows of the last build, so that reverting a data fault regenerates the same data.
@@ -45,6 +46,7 @@ def build_example(project_dir: Path, rows: int = DEFAULT_ROWS) -> BuildResult:
         stale.unlink(missing_ok=True)
     counts = generate(database, rows)
     (project_dir / BUILD_INFO).write_bytes(orjson.dumps({"rows": rows}))
+    train_for_build(project_dir, database)  # the ML stage: its dbt Python model scores in the build below
     build = run_dbt(project_dir, "build", duckdb_path=database)
     docs = _docs_generate_keeping_run_results(project_dir, database)
     return BuildResult(project_dir, database, counts, (build, docs))

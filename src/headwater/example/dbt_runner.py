@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,8 +33,11 @@ class DbtResult:
         return self.returncode == 0
 
 
-def dbt_env(project_dir: Path, duckdb_path: Path | None = None) -> dict[str, str]:
+def dbt_env(
+    project_dir: Path, duckdb_path: Path | None = None, extra: Mapping[str, str] | None = None
+) -> dict[str, str]:
     env = dict(os.environ)
+    env.update(extra or {})
     env["DBT_SEND_ANONYMOUS_USAGE_STATS"] = "false"
     env["DO_NOT_TRACK"] = "1"
     env["DBT_PROFILES_DIR"] = str(project_dir)
@@ -43,14 +47,19 @@ def dbt_env(project_dir: Path, duckdb_path: Path | None = None) -> dict[str, str
 
 
 def run_dbt(
-    project_dir: Path, *args: str, duckdb_path: Path | None = None, check: bool = True
+    project_dir: Path,
+    *args: str,
+    duckdb_path: Path | None = None,
+    check: bool = True,
+    env: Mapping[str, str] | None = None,
 ) -> DbtResult:
-    """Run `dbt ARGS` in `project_dir` (profiles.yml there). Raise DbtCommandError when `check` and it fails."""
+    """Run `dbt ARGS` in `project_dir` (profiles.yml there). Raise DbtCommandError when `check` and it fails.
+    `env` adds variables (a profile's env_var() values, e.g. the PostgreSQL target's database)."""
     command = [sys.executable, "-m", "dbt.cli.main", *args, "--project-dir", str(project_dir)]
     completed = subprocess.run(
         command,
         cwd=project_dir,
-        env=dbt_env(project_dir, duckdb_path),
+        env=dbt_env(project_dir, duckdb_path, env),
         capture_output=True,
         text=True,
         check=False,

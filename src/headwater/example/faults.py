@@ -26,7 +26,8 @@ from headwater.example.generate import AS_OF, generate
 
 FaultKind = Literal["data", "schema", "code"]
 Mechanism = Literal[
-    "source_data", "join_miss", "fan_out", "cast_failure", "filter", "expression", "schema_change", "drift", "stale"
+    "source_data", "join_miss", "fan_out", "cast_failure", "filter", "expression", "schema_change", "drift", "stale",
+    "model_change",  # the ML model itself changed (headwater.example.ml_faults)
 ]
 PROJECT = "headwater_example"
 
@@ -180,12 +181,8 @@ _ALL: tuple[Fault, ...] = (
         "orphan_order_customers",
         "data",
         "~2% of raw.orders point at customer_id values that raw.customers does not have (orphan FKs)",
-        GroundTruth(
-            model_id("int_orders_enriched"),
-            ("customer_id",),
-            "join_miss",
-            where="on orders.customer_id = customers.customer_id",
-        ),
+        # orphans at the source: the keys are absent from raw.customers as well, so the walk asks raw.orders
+        GroundTruth(source_id("orders"), ("customer_id",), "source_data"),
         ExpectedFailure("fct_orders", "customer_region", "not_null"),
         "UPDATE raw.orders SET customer_id = customer_id + 1000000 WHERE hash(order_id, 105) % 100 < 2",
     ),
@@ -250,15 +247,15 @@ _ALL: tuple[Fault, ...] = (
         GroundTruth(model_id("stg_payments"), ("amount",), "cast_failure", where="decimal(5, 2)"),
         ExpectedFailure("mart_fraud_features", "amount", "not_null"),
         "models/staging/stg_payments.sql",
-        "try_cast(amount as decimal(12, 2))",
-        "try_cast(amount as decimal(5, 2))",
+        "try_cast_or_null('amount', 'decimal(12, 2)')",
+        "try_cast_or_null('amount', 'decimal(5, 2)')",
     ),
     _code_fault(
         "country_join_lowercased",
         "the join to the country seed compares lower(country_code) with upper-case codes: no customer finds its "
         "country, risk_tier is NULL and fraud_score falls back to its default for most payments",
         GroundTruth(
-            model_id("int_orders_enriched"), ("country_code",), "join_miss", where="lower(customers.country_code)"
+            model_id("int_orders_enriched"), ("country_code",), "expression", where="lower(customers.country_code)"
         ),
         ExpectedFailure("mart_fraud_features", "fraud_score", "most_common_share"),
         "models/intermediate/int_orders_enriched.sql",

@@ -16,6 +16,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from headwater.history.model import ColumnProfile, Snapshot
+from headwater.semantics.drift import psi_of_quantiles
+
+PSI_MOVED = 0.25  # the usual "significant shift" of a population stability index
 
 
 @dataclass(frozen=True)
@@ -103,8 +106,8 @@ class RowCountChanged:
 
 @dataclass(frozen=True)
 class ProfileShift:
-    """A column measure that moved beyond its tolerance: null_share, distinct_count, mean, min, max,
-    new_values (categories that appeared)."""
+    """A column measure that moved beyond its tolerance: null_share, distinct_count, mean, psi (the shape of
+    a numeric column's deciles), min, max, new_values (categories that appeared)."""
 
     unique_id: str
     column: str
@@ -166,7 +169,8 @@ def profile_diff(
     relative: float = 0.2,
 ) -> tuple[ProfileShift, ...]:
     """Column measures that moved: the NULL share by more than `null_share` (absolute), the distinct count
-    or the mean by more than `relative` (a fraction of the old value), min/max of text and time columns,
+    or the mean by more than `relative` (a fraction of the old value), the shape of a numeric column (PSI
+    of its deciles above `PSI_MOVED`), min/max of text and time columns,
     and categories that appeared in a column whose top values were complete before."""
     old, new = before.profile_map(), after.profile_map()
     found: list[ProfileShift] = []
@@ -190,6 +194,9 @@ def _column_shifts(
         out.append(ProfileShift(uid, b.column, "distinct_count", f"{a.distinct_count:,}", f"{b.distinct_count:,}"))
     if a.mean is not None and b.mean is not None and _moved(a.mean, b.mean, relative):
         out.append(ProfileShift(uid, b.column, "mean", f"{a.mean:.6g}", f"{b.mean:.6g}"))
+    shape = psi_of_quantiles(a.histogram, b.histogram)
+    if shape is not None and shape > PSI_MOVED:
+        out.append(ProfileShift(uid, b.column, "psi", "deciles then", f"PSI {shape:.2f}"))
     if a.mean is None:  # text and times: bounds are values worth naming
         for measure, x, y in (("min", a.min_value, b.min_value), ("max", a.max_value, b.max_value)):
             if x is not None and y is not None and x != y:

@@ -58,6 +58,8 @@ def analyze_model(
         return failed(node_id, fallback_columns, f"unparseable SQL: {_first_line(err)}")
     if not isinstance(tree, exp.Query):
         return failed(node_id, fallback_columns, f"not a select: the compiled SQL is a {tree.key} statement")
+    if not tree.selects:
+        return failed(node_id, fallback_columns, "not a select: the compiled SQL selects no columns")
     columns_of = table_columns or _no_columns
     if fast and table_columns is not None:
         try:
@@ -76,6 +78,9 @@ def analyze_model(
             dialect=dialect,
             schema=mapping,
             validate_qualify_columns=False,
+            # A column the schema of its (qualified) table lacks, e.g. Snowflake's METADATA$FILENAME, must
+            # make only the columns reading it unknown ("missing column"), not stop the whole model.
+            allow_partial_qualification=True,
             quote_identifiers=False,
             identify=False,
         )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gc
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, replace
 from graphlib import CycleError, TopologicalSorter
@@ -16,7 +16,7 @@ from headwater.dbt.loader import Artifacts
 from headwater.errors import ConfigError
 from headwater.lineage.cache import FORMAT, LineageCache, node_key
 from headwater.lineage.compact import RawEdge, RawLineage
-from headwater.lineage.graph import LineageGraph, LineageStats
+from headwater.lineage.graph import NO_COMPILED_SQL, LineageGraph, LineageStats
 from headwater.lineage.parallel import run_batch
 from headwater.lineage.schemas import SchemaBook
 
@@ -67,20 +67,43 @@ def build_lineage(
     use_cache: bool = True,
     workers: int | None = 1,
     always_qualify: bool = False,
+    only: Iterable[str] | None = None,
 ) -> LineageGraph:
-    """Column lineage of every model and snapshot. `cache_dir` defaults to `<target>/headwater`.
+    """Column lineage of every model and snapshot (`only`: of the given nodes and their ancestors alone,
+    e.g. what a trace of one failing node needs; such a graph knows nothing downstream of them).
+    `cache_dir` defaults to `<target>/headwater`.
 
     `workers`: processes for the models the cache cannot serve: 1 (default) analyses them in this process;
     None means one forked worker per CPU (the CLI's default; Linux only, used for 64+ models to analyse).
     `always_qualify`: run sqlglot's qualify on every model instead of only where the fast pass falls back
     (slower; the two agree on every shared corpus, which tests/lineage/test_corpora.py checks).
     """
+    closure = upstream_closure(artifacts.manifest, only) if only is not None else None
     with gc_frozen():
-        return _build(artifacts, cache_dir, use_cache, workers, always_qualify)
+        return _build(artifacts, cache_dir, use_cache, workers, always_qualify, closure)
+
+
+def upstream_closure(manifest: Manifest, node_ids: Iterable[str]) -> frozenset[str]:
+    """The given nodes and every node they depend on, directly or not (unknown ids are ignored)."""
+    seen: set[str] = set()
+    stack = [uid for uid in node_ids if manifest.get(uid) is not None]
+    while stack:
+        uid = stack.pop()
+        if uid in seen:
+            continue
+        seen.add(uid)
+        node = manifest.get(uid)
+        stack.extend(p for p in (node.depends_on if node is not None else ()) if p not in seen)
+    return frozenset(seen)
 
 
 def _build(
-    artifacts: Artifacts, cache_dir: str | Path | None, use_cache: bool, workers: int | None, always_qualify: bool
+    artifacts: Artifacts,
+    cache_dir: str | Path | None,
+    use_cache: bool,
+    workers: int | None,
+    always_qualify: bool,
+    closure: frozenset[str] | None = None,
 ) -> LineageGraph:
     started = time.perf_counter()
     manifest = artifacts.manifest
@@ -88,7 +111,7 @@ def _build(
     directory = Path(cache_dir) if cache_dir is not None else default_cache_dir(artifacts)
     cache = LineageCache(directory if use_cache else None)
     run_key = book.run_key(FORMAT, str(always_qualify))
-    known = cache.summary(run_key)
+    known = cache.summary(run_key) if closure is None else None  # the summary covers the whole manifest
     stats = _stats_from(known) if known is not None else None
     if stats is not None:
         # Nothing changed since the run that wrote the summary: its statistics stand, and the per-model
@@ -119,13 +142,15 @@ def _build(
             known_stats=stats,
         )
         return graph
-    results, analysed = _results(manifest, book, cache, workers, always_qualify)
-    cache.prune(results)
+    results, analysed = _results(manifest, book, cache, workers, always_qualify, closure)
+    if closure is None:  # a partial run keeps the other models' entries and writes no summary
+        cache.prune(results)
     cache.save()
     graph = LineageGraph(
         manifest, results, book, seconds=time.perf_counter() - started, cache_hits=cache.hits, cache_misses=analysed
     )
-    cache.save_summary(run_key, _stats_to(graph.stats()))
+    if closure is None:
+        cache.save_summary(run_key, _stats_to(graph.stats()))
     return graph
 
 
@@ -142,13 +167,19 @@ def _stats_from(data: dict[str, object]) -> LineageStats | None:
 
 
 def _results(
-    manifest: Manifest, book: SchemaBook, cache: LineageCache, workers: int | None, always_qualify: bool
+    manifest: Manifest,
+    book: SchemaBook,
+    cache: LineageCache,
+    workers: int | None,
+    always_qualify: bool,
+    closure: frozenset[str] | None = None,
 ) -> tuple[dict[str, RawLineage], int]:
     """Every analysed node's lineage in topological order, from the cache where its key matches."""
     analyser = _Analyser(manifest, book, fast=not always_qualify)
     order = [
         uid for uid in topological_order(manifest)
         if uid in manifest.nodes and manifest.nodes[uid].resource_type in ANALYSED_TYPES
+        and (closure is None or uid in closure)
     ]
     results: dict[str, RawLineage] = {}
     analysed = 0
@@ -221,10 +252,14 @@ class _Analyser:
         from headwater.lineage.analyze import analyze_model, failed
         from headwater.lineage.locate import Locator
 
+        if node.language == "python":
+            from headwater.lineage.python_models import python_model_lineage
+
+            return python_model_lineage(node, fallback, self.book.column_names)
         if node.language != "sql":
             return failed(node.unique_id, fallback, f"python model: {node.language} models are not analysed")
         if not node.compiled_code:
-            return failed(node.unique_id, fallback, "no compiled SQL: run `dbt compile`")
+            return failed(node.unique_id, fallback, NO_COMPILED_SQL)
         # The node itself is in the schema too: incremental models read `{{ this }}`.
         relations = (*node.depends_on, node.unique_id)
         parents = set(node.depends_on)

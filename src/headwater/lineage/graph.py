@@ -20,6 +20,8 @@ if TYPE_CHECKING:
     from headwater.lineage.schemas import SchemaBook
 
 LEAF_TYPES = frozenset({"source", "seed"})
+# The reason given to every column of a model the manifest has no compiled SQL for.
+NO_COMPILED_SQL = "no compiled SQL: run `dbt compile`"
 EXTERNAL_PREFIX = "external."  # the same as `scopes.EXTERNAL_PREFIX` (not imported: that imports sqlglot)
 
 
@@ -39,6 +41,7 @@ class LineageStats:
     row_unknown: int = 0  # model columns whose model has an UNKNOWN row edge (join/filter on the unknown)
     row_unknown_reasons: Mapping[str, int] = field(default_factory=dict)
     models_failed: int = 0
+    models_uncompiled: int = 0  # of `models_failed`: models the manifest holds no compiled SQL for
     edges: int = 0
     # Resolved columns with a value path that ends at an EXTERNAL leaf (a relation the SQL reads that dbt
     # does not declare), and those relations' unique_ids. Included in `resolved`; reported so it is seen.
@@ -64,6 +67,7 @@ class LineageStats:
             "row_unknown": self.row_unknown,
             "row_unknown_reasons": dict(self.row_unknown_reasons),
             "models_failed": self.models_failed,
+            "models_uncompiled": self.models_uncompiled,
             "edges": self.edges,
             "external": self.external,
             "external_relations": list(self.external_relations),
@@ -249,7 +253,7 @@ class LineageGraph:
         row_reasons: Counter[str] = Counter()
         external_cols: dict[str, set[str]] = {}  # per node: columns with a value path to an external leaf
         relations: set[str] = set()
-        n_models = n_cols = n_resolved = n_unknown = n_edges = failed = n_row_unknown = n_external = 0
+        n_models = n_cols = n_resolved = n_unknown = n_edges = failed = n_row_unknown = n_external = uncompiled = 0
         resolved_cols = self._resolved = {}
         for node_id, raw in self.raw.items():  # insertion order is topological
             # `resolved` follows VALUE paths; unknown ROW edges (a join to an unknown table) are counted
@@ -288,6 +292,7 @@ class LineageGraph:
             width = len(raw.columns)
             n_models += 1
             failed += bool(raw.error)
+            uncompiled += raw.error.startswith(NO_COMPILED_SQL)
             n_edges += len(raw.edges) + len(raw.row_edges) * width
             n_cols += width
             n_resolved += len(ok_cols)
@@ -312,6 +317,7 @@ class LineageGraph:
             row_unknown=n_row_unknown,
             row_unknown_reasons=dict(row_reasons.most_common()),
             models_failed=failed,
+            models_uncompiled=uncompiled,
             edges=n_edges,
             external=n_external,
             external_relations=tuple(sorted(relations)),

@@ -24,6 +24,8 @@ class EdgeKind(StrEnum):
     JOIN = "join"  # JOIN ... ON key
     FILTER = "filter"  # WHERE / HAVING / QUALIFY
     GROUP = "group"  # GROUP BY key
+    # The column is an input of an ML model whose prediction is the downstream column (a dbt Python model).
+    MODEL = "model"
     # Nothing could be resolved: the reason says why. Never drop an edge silently.
     UNKNOWN = "unknown"
 

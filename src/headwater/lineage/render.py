@@ -114,7 +114,8 @@ def render_stats(stats: LineageStats, as_json: bool) -> str:
     if as_json:
         return orjson.dumps(stats.to_dict(), option=orjson.OPT_INDENT_2).decode()
     lines = [
-        f"models:   {stats.models} ({stats.models_failed} not analysable)",
+        f"models:   {stats.models} ({stats.models_failed} not analysable"
+        + (f", {stats.models_uncompiled} without compiled SQL: run `dbt compile`)" if stats.models_uncompiled else ")"),
         f"columns:  {stats.columns}",
         f"resolved: {stats.resolved} ({stats.coverage:.1%}) — every value path ends at a source, seed, external"
         " relation or literal",

@@ -87,7 +87,7 @@ def _using_edges(ctx: Context, scope: Scope, join: exp.Join, using: list[exp.Exp
         name = identifier.name.lower()
         for _, source in scope.selected_sources.values():
             if has_column(ctx, source, name) is not False:
-                leaves = resolve_in_source(ctx, source, name)
+                leaves = resolve_in_source(ctx, source, name, None, scope)
                 yield from _edges_from_leaves(leaves, "join", side, text, line, compiled)
 
 

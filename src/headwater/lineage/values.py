@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from sqlglot import exp
 from sqlglot.optimizer.scope import Scope
 
+from headwater.lineage.pivots import pivot_by_alias, pivot_leaves
 from headwater.lineage.scopes import (
     AGG,
     CAST,
@@ -60,7 +61,7 @@ def column_leaves(ctx: Context, scope: Scope, name: str) -> list[Leaf] | None:
     else:
         assert output.source is not None
         step = f"{output.alias}.{name}"
-        leaves = [compose(leaf, PASS, False, step) for leaf in resolve_in_source(ctx, output.source, name)]
+        leaves = [compose(leaf, PASS, False, step) for leaf in resolve_in_source(ctx, output.source, name, None, scope)]
     ctx.leaves[key] = leaves
     return leaves
 
@@ -180,9 +181,9 @@ def resolve_column(ctx: Context, scope: Scope, column: exp.Column) -> list[Leaf]
         if not ctx.qualified:
             return _resolve_unqualified(ctx, scope, column, name)
         if len(scope.selected_sources) == 1:  # qualify leaves it so when its only table has no columns
-            return resolve_in_source(ctx, next(iter(scope.selected_sources.values()))[1], name)
+            return resolve_in_source(ctx, next(iter(scope.selected_sources.values()))[1], name, None, scope)
         return [unknown(f"unresolved column: {column.name} is in no known schema of the tables it could come from")]
-    source = lookup_source(ctx, scope, column.table)
+    source = lookup_source(ctx, scope, column.table) or pivot_by_alias(ctx, scope, column.table)
     if source is None and _is_recursive_reference(column):
         return []  # WITH RECURSIVE: the recursive branch adds no lineage beyond the anchor branch
     if source is None:
@@ -190,7 +191,7 @@ def resolve_column(ctx: Context, scope: Scope, column: exp.Column) -> list[Leaf]
             sql = column.sql(ctx.dialect)
             return [unknown(f"unnest/lateral: {sql} comes from an UNNEST/LATERAL, which is not analysed")]
         return [unknown(f"unresolved column: {column.sql(ctx.dialect)} refers to an unknown table alias")]
-    return resolve_in_source(ctx, source, name, column)
+    return resolve_in_source(ctx, source, name, column, scope)
 
 
 def _resolve_unqualified(ctx: Context, scope: Scope, column: exp.Column, name: str) -> list[Leaf]:
@@ -201,13 +202,13 @@ def _resolve_unqualified(ctx: Context, scope: Scope, column: exp.Column, name: s
         if found is None:
             unknown_sources.append(source)
         elif found:
-            return resolve_in_source(ctx, source, name, column)
+            return resolve_in_source(ctx, source, name, column, scope)
     if isinstance(scope.expression, exp.Select) and _alias_reference(ctx, scope, column, name, bool(unknown_sources)):
         return column_leaves(ctx, scope, name) or []  # another projection's alias (a lateral alias)
     if len(unknown_sources) == 1:
-        return resolve_in_source(ctx, unknown_sources[0], name, column)
+        return resolve_in_source(ctx, unknown_sources[0], name, column, scope)
     if len(scope.selected_sources) == 1 and not unknown_sources and not scope.is_subquery:
-        return resolve_in_source(ctx, next(iter(scope.selected_sources.values()))[1], name, column)
+        return resolve_in_source(ctx, next(iter(scope.selected_sources.values()))[1], name, column, scope)
     if scope.parent is not None and scope.is_subquery and not unknown_sources:
         return _resolve_unqualified(ctx, scope.parent, column, name)  # correlated subquery
     raise Fallback
@@ -244,7 +245,19 @@ def _is_recursive_reference(column: exp.Column) -> bool:
     return False
 
 
-def resolve_in_source(ctx: Context, source: Source, name: str, column: exp.Column | None = None) -> list[Leaf]:
+def resolve_in_source(
+    ctx: Context, source: Source, name: str, column: exp.Column | None = None, scope: Scope | None = None
+) -> list[Leaf]:
+    """The leaves of column `name` of a FROM/JOIN source. `scope`: the scope it is a source of (a pivoted
+    CTE is found through it)."""
+    if isinstance(source, exp.Table) and source.args.get("pivots"):
+        return pivot_leaves(ctx, scope, source, name, lambda relation, col: _unpivoted(ctx, relation, col, scope))
+    return _unpivoted(ctx, source, name, scope, column)
+
+
+def _unpivoted(
+    ctx: Context, source: Source, name: str, scope: Scope | None, column: exp.Column | None = None
+) -> list[Leaf]:
     if isinstance(source, exp.Table):
         if not isinstance(source.this, exp.Identifier):
             return [unknown(f"table function: {source.sql(ctx.dialect)[:80]} is not analysed")]
@@ -287,6 +300,6 @@ def through_star(ctx: Context, scope: Scope, name: str) -> list[Leaf]:
     if len(star_tables) == 1:
         source = lookup_source(ctx, scope, next(iter(star_tables)))
         if source is not None:
-            return resolve_in_source(ctx, source, name)
+            return resolve_in_source(ctx, source, name, None, scope)
     where = "" if not stars else " (several sources behind select *)"
     return [unknown(f"missing column: {name} not found in its source{where}")]

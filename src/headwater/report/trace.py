@@ -5,7 +5,7 @@ from __future__ import annotations
 from headwater.errors import ConfigError, suggest
 from headwater.trace.model import TraceResult
 
-FORMATS = ("text", "json", "md")
+FORMATS = ("text", "json", "md", "html")
 
 
 def render_trace(result: TraceResult, fmt: str = "text", sql: bool = False) -> str:
@@ -21,4 +21,9 @@ def render_trace(result: TraceResult, fmt: str = "text", sql: bool = False) -> s
         from headwater.report.trace_md import render as md
 
         return md(result)
+    if fmt == "html":
+        from headwater.report.build import build_report
+        from headwater.report.trace_html import render as html
+
+        return html(build_report(result))
     raise ConfigError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}" + suggest(fmt, FORMATS))

@@ -1,4 +1,5 @@
-"""TraceResult -> JSON, the documented stable shape (docs/trace.md). Version bumps on breaking change."""
+"""TraceResult -> JSON, the documented stable shape (docs/trace.md, docs/report.md). `version` (the trace's
+shape) and `report_version` (the forensic report under `report`) bump on a breaking change."""
 
 from __future__ import annotations
 
@@ -7,16 +8,32 @@ from typing import Any
 
 import orjson
 
+from headwater.report.build import build_report
+from headwater.report.model import REPORT_VERSION, IncidentReport, Report
 from headwater.trace.model import Failure, TraceResult, Verdict
 
 SCHEMA_VERSION = 1
 
 
-def to_dict(result: TraceResult) -> dict[str, Any]:
+def report_dict(report: Report) -> dict[str, Any]:
+    """The report model as JSON: dataclass fields as they are, plus each incident's fishbone."""
+    data = asdict(report)
+    data["incidents"] = [_incident(i) for i in report.incidents]
+    return data
+
+
+def _incident(incident: IncidentReport) -> dict[str, Any]:
+    data = asdict(incident)
+    data["fishbone"] = {c.value: [asdict(x) for x in found] for c, found in incident.by_category()}
+    return data
+
+
+def to_dict(result: TraceResult, report: Report | None = None) -> dict[str, Any]:
     failures = [_failure(f) for f in result.failures]
     counts = {v.value: sum(1 for f in result.failures if f.verdict == v) for v in Verdict}
     return {
         "version": SCHEMA_VERSION,
+        "report_version": REPORT_VERSION,
         "source": result.source,
         "warehouse": result.warehouse,
         "seconds": round(result.seconds, 3),
@@ -36,10 +53,12 @@ def to_dict(result: TraceResult) -> dict[str, Any]:
                 "failures": list(i.failures),
                 "downstream": list(i.downstream),
                 "exposures": list(i.exposures),
+                "checks": list(i.checks),
             }
             for i in result.incidents
         ],
         "failures": failures,
+        "report": report_dict(report or build_report(result)),
     }
 
 
@@ -97,5 +116,5 @@ def _failure(failure: Failure) -> dict[str, Any]:
     }
 
 
-def render(result: TraceResult) -> str:
-    return orjson.dumps(to_dict(result), option=orjson.OPT_INDENT_2, default=str).decode()
+def render(result: TraceResult, report: Report | None = None) -> str:
+    return orjson.dumps(to_dict(result, report), option=orjson.OPT_INDENT_2, default=str).decode()

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from headwater.trace.model import Failure, TraceResult
+
+if TYPE_CHECKING:
+    from headwater.report.model import Report
 
 
 def _cell(value: object) -> str:
@@ -63,9 +68,17 @@ def render_failure(failure: Failure) -> list[str]:
     return out
 
 
-def render(result: TraceResult) -> str:
+def render(result: TraceResult, report: Report | None = None) -> str:
+    from headwater.report.build import build_report
+    from headwater.report.incident_md import render_incident
+
+    report = report or build_report(result)
     counts = f"{len(result.failures)} failure(s) · {result.probe_count} warehouse queries · {result.seconds:.2f} s"
     out = ["# headwater trace", "", f"{counts} · {result.warehouse}", ""]
+    for incident in report.incidents:
+        out += render_incident(incident)
+    if report.incidents:
+        out += ["## Failures in detail", ""]
     for failure in result.failures:
         out += render_failure(failure)
     return "\n".join(out)

@@ -3,7 +3,12 @@ The probes' SQL is in the JSON and Markdown reports (and `--format text --sql`).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from headwater.trace.model import Failure, PathStep, TraceResult, Verdict
+
+if TYPE_CHECKING:
+    from headwater.report.model import IncidentReport, Report
 
 _MARK = {
     Verdict.TRACED: "✓ traced",
@@ -59,16 +64,43 @@ def render_failure(failure: Failure, sql: bool = False, max_causes: int = 3) -> 
     return lines
 
 
-def render(result: TraceResult, sql: bool = False) -> str:
+def render_incident(incident: IncidentReport, sql: bool = False) -> list[str]:
+    """An incident in a few lines: the sentence, where, the whys, what was ruled out, the fix, the check."""
+    reach = f"{len(incident.downstream)} downstream nodes" + (
+        f", exposures {', '.join(_short(e) for e in incident.exposures)}" if incident.exposures else "")
+    lines = [
+        f"incident {incident.number}: {incident.mechanism} at {incident.label}.{incident.column} ({incident.location})"
+        f" · {len(incident.failed_checks)} failed check(s): {'; '.join(incident.failed_checks)} · {reach}",
+        f"  root cause: {incident.root_cause}",
+    ]
+    if incident.evidence.detail:
+        keys = f" (e.g. {'; '.join(incident.evidence.sample_keys[:3])})" if incident.evidence.sample_keys else ""
+        lines.append(f"  evidence: {incident.evidence.detail}{keys}")
+    if sql and incident.evidence.sql:
+        lines.append(f"  evidence sql: {' '.join(incident.evidence.sql.split())}")
+    lines += [f"  why {w.number}: {w.question} {w.answer}" for w in incident.whys[:5]]
+    bones = [
+        f"{category.value}: " + ", ".join(f"{c.subject} {c.verdict.value}" for c in found)
+        for category, found in incident.by_category()
+        if found
+    ]
+    lines.append("  examined: " + " | ".join(bones))
+    lines.append(f"  fix at {incident.fix.location}: {incident.fix.change}")
+    prevention = incident.prevention
+    if prevention.check:
+        lines.append(f"  prevent: {prevention.check} on {_short(prevention.node)}.{prevention.column}"
+                     " (`--suggest DIR` writes it for GX, dbt and ODCS)")
+    return lines
+
+
+def render(result: TraceResult, sql: bool = False, report: Report | None = None) -> str:
+    from headwater.report.build import build_report
+
+    report = report or build_report(result)
     lines: list[str] = []
-    for number, incident in enumerate(result.incidents, start=1):
-        cause = incident.cause
-        where = f"{cause.file}:{cause.line}" if cause.line else cause.file
-        reach = f"{len(incident.downstream)} downstream nodes" + (
-            f", exposures {', '.join(_short(e) for e in incident.exposures)}" if incident.exposures else "")
-        lines.append(f"incident {number}: {cause.mechanism.value} at {_short(cause.node)}.{cause.column} ({where})"
-                     f" · {len(incident.failures)} failed check(s): {'; '.join(incident.failures)} · {reach}")
-    if result.incidents:
+    for incident in report.incidents:
+        lines += render_incident(incident, sql)
+    if report.incidents:
         lines.append("")
     for failure in result.failures:
         lines += render_failure(failure, sql)

@@ -23,6 +23,7 @@ True
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -203,6 +204,32 @@ def psi(expected: Sequence[float], observed: Sequence[float]) -> float:
         e, o = max(e, PSI_FLOOR), max(o, PSI_FLOOR)
         total += (o - e) * math.log(o / e)
     return total
+
+
+def psi_of_quantiles(before: Sequence[float], after: Sequence[float]) -> float | None:
+    """PSI between two columns known only by their quantile edges (0, 1/n ... 1, as a snapshot profiles them):
+    the bins are the old edges, each holding 1/n of the old rows; the new rows' share of each is read off
+    the new quantiles, linear between edges (the usual reading of a quantile sketch). None when either side
+    has fewer than three edges or the old edges span nothing."""
+    if len(before) < 3 or len(after) < 3 or before[-1] <= before[0]:
+        return None
+    quantiles = [i / (len(after) - 1) for i in range(len(after))]
+
+    def cdf(x: float) -> float:  # the new rows' share at or below x
+        if x <= after[0]:
+            return 0.0
+        for i in range(1, len(after)):
+            if x <= after[i]:
+                low, high = after[i - 1], after[i]
+                if high == low:
+                    return quantiles[i]
+                return quantiles[i - 1] + (x - low) / (high - low) * (quantiles[i] - quantiles[i - 1])
+        return 1.0
+
+    cuts = [0.0, *(cdf(x) for x in before[1:-1]), 1.0]
+    observed = [max(b - a, 0.0) for a, b in itertools.pairwise(cuts)]
+    expected = [1 / (len(before) - 1)] * (len(before) - 1)
+    return psi(expected, observed)
 
 
 def ks_from_binned(

@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import time
 from collections.abc import Mapping
@@ -17,6 +18,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import orjson
 from sqlglot import exp
 
 from headwater.errors import ConfigError, HeadwaterError, suggest
@@ -40,6 +42,8 @@ if TYPE_CHECKING:
     from headwater.trace.gx_results import FailedExpectation
     from headwater.trace.memory import Memory
     from headwater.warehouse import Warehouse
+
+_log = logging.getLogger(__name__)  # stage events (`extra={"event": ...}`) for headwater.feeds' logs, metrics, spans
 
 
 @dataclass(frozen=True)
@@ -75,6 +79,7 @@ def trace(
     history: str | None = None,
     state: str | Path | None = None,
     use_history: bool = True,
+    context_root: str | Path | None = None,
 ) -> TraceResult:
     """Trace every failed expectation of a GX validation result (a file path or its parsed JSON), or one
     direct question (`node`, `column`, `check`, `args`), to its root causes upstream.
@@ -105,8 +110,16 @@ def trace(
         opening = pool.submit(connect, config)
         try:
             artifacts = load_artifacts(project_dir=project, target_path=target_path, include_run_results=False)
-            questions = _questions(artifacts.manifest, result, node, column, check, args or {}, overrides or {})
-            lineage = build_lineage(artifacts)
+            _stage("artifacts", started, nodes=len(artifacts.manifest.nodes))
+            gx_root = Path(context_root) if context_root is not None else None
+            asked = (node, column, check, args or {}, overrides or {}, gx_root)
+            questions = _questions(artifacts.manifest, result, *asked)
+            mark = time.perf_counter()
+            # Only what the walk can reach: the failing nodes and their ancestors (a 1,000-model project
+            # traces one failure without analysing the other chains).
+            asked_nodes = [q.node for q in questions if q.node]
+            lineage = build_lineage(artifacts, only=asked_nodes or None)
+            _stage("lineage", mark, nodes=len(artifacts.manifest.nodes))
             memory = _memory(
                 project,
                 history,
@@ -121,14 +134,18 @@ def trace(
     failures: list[Failure] = []
     with conn:
         for question in questions:
+            mark = time.perf_counter()
             failures.append(_trace_one(artifacts, lineage, conn, question, rows, as_of, memory))
+            _stage("verdict", mark, **_verdict_fields(failures[-1]))
     source = (
         str(result) if isinstance(result, str | Path) else ("validation result" if result is not None else "question")
     )
     from headwater.trace.incidents import incidents
 
-    grouped = incidents(failures, artifacts.manifest)
+    watching = _expectations_by_node(artifacts.manifest, result, overrides or {}, gx_root) if result is not None else ()
+    grouped = incidents(failures, artifacts.manifest, watching)
     notes = (memory.note,) if memory.note else ()
+    _stage("trace", started, failures=len(failures), incidents=len(grouped))
     return TraceResult(tuple(failures), config.describe(), time.perf_counter() - started, source, grouped, notes)
 
 
@@ -145,16 +162,17 @@ def _questions(
     check: str | Check | None,
     args: Mapping[str, str],
     overrides: Mapping[str, str],
+    context_root: Path | None = None,
 ) -> list[TraceQuestion]:
     from headwater.trace.gx_results import failed_expectations, read_validation_result
 
     if result is not None:
         if isinstance(result, Mapping):
-            found = failed_expectations(result)
+            found = failed_expectations(result, context_root)
             if found is None:
                 raise ConfigError("the validation result holds no GX `results`; pass a checkpoint or suite result")
         else:
-            found = read_validation_result(Path(result))
+            found = read_validation_result(Path(result), context_root)
         return [_question(manifest, f, overrides) for f in found]
     if node is None or check is None:
         raise ConfigError("pass a GX validation result file, or --node, --column and --check")
@@ -163,6 +181,30 @@ def _questions(
     if isinstance(check, str) and not column and parsed.name not in ("row_count", "schema", "untraceable"):
         raise ConfigError(f"--check {check} needs --column; pass the column of {target.name} to check")
     return [TraceQuestion(check if isinstance(check, str) else describe(parsed), target.unique_id, parsed, asked=True)]
+
+
+def _expectations_by_node(
+    manifest: Manifest, result: str | Path | Mapping[str, Any], overrides: Mapping[str, str], context_root: Path | None
+) -> tuple[tuple[str, str], ...]:
+    """(node, "suite: expectation(column)") of every expectation of the result, passed or failed, whose batch
+    maps to a node: the GX side of an incident's blast radius."""
+    from headwater.trace.gx_results import expectation_results
+    from headwater.trace.mapping import UnmappedBatch, node_for_batch
+
+    try:
+        raw = result if isinstance(result, Mapping) else orjson.loads(Path(result).read_bytes())
+    except (OSError, orjson.JSONDecodeError):
+        return ()  # the questions were read from it already: nothing to add
+    found: list[tuple[str, str]] = []
+    for _, expectation in expectation_results(raw, context_root) or ():
+        try:
+            dialect = manifest.dialect or "duckdb"
+            node = node_for_batch(manifest, expectation.batch, expectation.meta, overrides, dialect)
+        except UnmappedBatch:
+            continue
+        column = expectation.kwargs.get("column") or expectation.kwargs.get("column_list") or ""
+        found.append((node.unique_id, f"{expectation.suite}: {expectation.expectation_type}({column})"))
+    return tuple(found)
 
 
 def _question(manifest: Manifest, failed: FailedExpectation, overrides: Mapping[str, str]) -> TraceQuestion:
@@ -349,3 +391,15 @@ def rank(causes: list[RootCause], failing: int | None) -> list[RootCause]:
         evidence = replace(cause.evidence, failing_downstream=failing) if failing is not None else cause.evidence
         out.append(replace(cause, evidence=evidence, share=round(min(1.0, cause.share), 4)))
     return sorted(out, key=lambda c: (c.kind == CauseKind.UNKNOWN, -c.share))
+
+
+def _stage(event: str, since: float, **fields: Any) -> None:
+    """One stage done: a record on `headwater.trace.api` that headwater.feeds turns into a log line, metrics, a span."""
+    seconds = round(time.perf_counter() - since, 6)
+    _log.info("%s in %.3f s", event, seconds, extra={"event": event, "seconds": seconds, **fields})
+
+
+def _verdict_fields(failure: Failure) -> dict[str, Any]:
+    top = failure.root_causes[0] if failure.root_causes else None
+    return {"expectation": failure.expectation, "node": failure.node, "column": failure.column,
+            "verdict": failure.verdict.value, "mechanism": top.mechanism.value if top else None}  # fmt: skip

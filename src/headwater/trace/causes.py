@@ -13,7 +13,7 @@ from headwater.trace.code_diff import scope_difference
 from headwater.trace.context import Context
 from headwater.trace.inputs import TRANSLATABLE
 from headwater.trace.measures import Outcome
-from headwater.trace.memory import last_commit, profile_now
+from headwater.trace.memory import last_commit, profile_moves, profile_now
 from headwater.trace.model import CauseKind, Evidence, Mechanism, RootCause
 from headwater.trace.scope import Scope
 
@@ -310,3 +310,16 @@ def type_entry(ctx: Context, ref: ColumnRef) -> ColumnRef:
             return current
         current = parent
     return current
+
+
+def moved_since(ctx: Context, node: Node, column: str) -> str:
+    """With a profiled good state: what moved in a column's profile since ("" when nothing did, or there is
+    no profile to compare with). One scan of the column."""
+    good, relation = ctx.good, ctx.relation(node)
+    if good is None or not good.has_data or relation is None or not column or "," in column:
+        return ""
+    then = good.profile(node.unique_id)
+    if then is None or then.column(column) is None:
+        return ""
+    now = profile_now(ctx.warehouse, node.unique_id, relation, [column], f"{ctx.label(node)}.{column}")
+    return profile_moves(good, now) if now is not None else ""

@@ -6,7 +6,10 @@ Accepted shapes, found anywhere in the document:
   "active_batch_definition": {"data_asset_name"}}}` (GX 1.x `to_json_dict()`);
 - a checkpoint result holding several of those (`validation_results`, `run_results.*.validation_result`,
   or headwater's `checkpoint_result_dict`);
-- `describe_dict()` output: `{"expectations": [{"expectation_type", "kwargs", "success", "result"}]}`.
+- `describe_dict()` output: `{"expectations": [{"expectation_type", "kwargs", "success", "result"}]}`, whose
+  only trace of the batch is `kwargs.batch_id` (`<datasource>-<asset>`). With the GX context's root
+  (`context_root`), the asset is resolved to its table through the configuration GX saved
+  (`gx_context.read_assets`); without it the asset name alone is matched (`marts.dim_customers`).
 """
 
 from __future__ import annotations
@@ -20,23 +23,10 @@ import orjson
 
 from headwater.errors import ConfigError
 from headwater.trace.checks import Check
+from headwater.trace.gx_context import BatchRef, read_context
 from headwater.trace.gx_map import check_from_expectation
 
-
-@dataclass(frozen=True)
-class BatchRef:
-    """What a GX batch read: a table (schema, table) or a query, and the asset's name."""
-
-    asset: str = ""
-    schema: str | None = None
-    table: str | None = None
-    database: str | None = None
-    query: str | None = None
-
-    def describe(self) -> str:
-        if self.table:
-            return ".".join(p for p in (self.database, self.schema, self.table) if p)
-        return self.asset or (self.query or "")[:60]
+__all__ = ["BatchRef", "FailedExpectation", "expectation_results", "failed_expectations", "read_validation_result"]
 
 
 @dataclass(frozen=True)
@@ -56,15 +46,16 @@ class FailedExpectation:
         return int(value) if isinstance(value, int | float) else None
 
 
-def read_validation_result(path: Path) -> list[FailedExpectation]:
-    """Read a GX result JSON file (I/O here, parsing in `failed_expectations`)."""
+def read_validation_result(path: Path, context_root: Path | None = None) -> list[FailedExpectation]:
+    """Read a GX result JSON file (I/O here, parsing in `failed_expectations`); `context_root` resolves the
+    `batch_id` of `describe_dict()` output to the asset's table."""
     try:
         raw = orjson.loads(path.read_bytes())
     except FileNotFoundError:
         raise ConfigError(f"validation result {path} does not exist; pass the JSON GX wrote") from None
     except orjson.JSONDecodeError as err:
         raise ConfigError(f"validation result {path} is not JSON ({err}); pass the JSON GX wrote") from None
-    found = failed_expectations(raw)
+    found = failed_expectations(raw, context_root)
     if found is None:
         raise ConfigError(
             f"{path} holds no GX validation result (no `results` with `expectation_config`); "
@@ -73,35 +64,44 @@ def read_validation_result(path: Path) -> list[FailedExpectation]:
     return found
 
 
-def failed_expectations(raw: Any) -> list[FailedExpectation] | None:
+def failed_expectations(raw: Any, context_root: Path | None = None) -> list[FailedExpectation] | None:
     """Every failed expectation in a GX result document; None when it holds no validation result."""
+    found = expectation_results(raw, context_root)
+    return None if found is None else [e for success, e in found if not success]
+
+
+def expectation_results(raw: Any, context_root: Path | None = None) -> list[tuple[bool, FailedExpectation]] | None:
+    """Every expectation of a GX result document with its success (passed ones too: OpenLineage's data
+    quality assertions list both); None when the document holds no validation result."""
     suites = list(_validation_results(raw))
     if not suites:
         return None
-    out: list[FailedExpectation] = []
+    context = read_context(context_root)
+    out: list[tuple[bool, FailedExpectation]] = []
     for suite in suites:
         batch = _batch(suite)
         name = str(suite.get("suite_name") or (suite.get("meta") or {}).get("expectation_suite_name") or "")
         for item in suite.get("results") or suite.get("expectations") or ():
-            if item.get("success", True):
-                continue
             config = item.get("expectation_config") or item
             kind = str(config.get("type") or config.get("expectation_type") or "")
+            batch_id = str((config.get("kwargs") or {}).get("batch_id") or "")
             kwargs = {k: v for k, v in (config.get("kwargs") or {}).items() if k != "batch_id"}
+            here = _batch(item) if _has_batch(item) else batch
+            if batch_id and not (here.table or here.query or here.asset):
+                here = context.batch(batch_id)  # describe_dict(): the batch is only named
             exception = item.get("exception_info") or {}
             message = str(exception.get("exception_message") or "") if exception.get("raised_exception") else ""
-            out.append(
-                FailedExpectation(
-                    expectation_type=kind,
-                    kwargs=kwargs,
-                    check=check_from_expectation(kind, kwargs),
-                    batch=_batch(item) if _has_batch(item) else batch,
-                    suite=name,
-                    meta=config.get("meta") or {},
-                    result=item.get("result") or {},
-                    exception=message,
-                )
+            expectation = FailedExpectation(
+                expectation_type=kind,
+                kwargs=kwargs,
+                check=check_from_expectation(kind, kwargs),
+                batch=here,
+                suite=name or context.suite_of(here.asset),
+                meta=config.get("meta") or {},
+                result=item.get("result") or {},
+                exception=message,
             )
+            out.append((bool(item.get("success", True)), expectation))
     return out
 
 

@@ -1,6 +1,6 @@
 """Incidents: the failures of one trace that share a root cause — the same node, column and mechanism, or
 one cause upstream of another — grouped, with the blast radius of the cause (downstream models, exposures,
-and the failed expectations it explains)."""
+the dbt tests and GX expectations that read them, and the failed expectations it explains)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,11 @@ from headwater.dbt import Manifest, TableGraph
 from headwater.trace.model import CauseKind, Failure, Incident, RootCause
 
 
-def incidents(failures: Sequence[Failure], manifest: Manifest) -> tuple[Incident, ...]:
-    """One incident per distinct top cause; a cause downstream of another joins the upstream one's incident."""
+def incidents(
+    failures: Sequence[Failure], manifest: Manifest, expectations: Sequence[tuple[str, str]] = ()
+) -> tuple[Incident, ...]:
+    """One incident per distinct top cause; a cause downstream of another joins the upstream one's incident.
+    `expectations`: (node, label) of every GX expectation of the traced result, for the blast radius."""
     traced = [(f, f.top) for f in failures if f.top is not None and f.top.kind != CauseKind.UNKNOWN]
     if not traced:
         return ()
@@ -34,9 +37,11 @@ def incidents(failures: Sequence[Failure], manifest: Manifest) -> tuple[Incident
             e.unique_id for e in manifest.exposures.values() if set(e.depends_on) & {cause.node, *downstream}
         )
         checks = tuple(f"{f.relation}.{f.column} {f.check}" for f, _ in members)
-        found.append(
-            Incident(cause, checks, tuple(d for d in downstream if not d.startswith("test.")), tuple(exposures))
-        )
+        reached = {cause.node, *downstream}
+        readers = sorted({label for node, label in expectations if node in reached})
+        readers += sorted(f"dbt test {t.name}" for t in manifest.tests.values() if set(t.depends_on) & reached)
+        models = tuple(d for d in downstream if not d.startswith("test."))
+        found.append(Incident(cause, checks, models, tuple(exposures), tuple(readers)))
     return tuple(sorted(found, key=lambda i: -len(i.failures)))
 
 

@@ -361,3 +361,33 @@ def missed_keys_upstream(
     row = result.first()
     dropped = tuple(int(row.get(f"hw_drop_{i}") or 0) for i in range(len(upstream.conjuncts)))
     return MissedUpstream(int(row.get("hw_missed") or 0), int(row.get("hw_present") or 0), dropped, result.probe.sql)
+
+
+def missed_keys_matching(
+    warehouse: Warehouse, scope: Scope, join: JoinInfo, candidate: exp.Expr, keys: exp.Query, label: str
+) -> tuple[int, int, str]:
+    """One scan: the distinct keys a join misses, and how many of them would match if the driving side
+    compared `candidate` (an expression of the model's row, e.g. the bare column under `lower(...)`) with
+    `keys` (the joined side's key values). Returns (missed, matching, sql)."""
+    projected: dict[str, exp.Expr] = {"hw_candidate": candidate}
+    for k, (driving, joined) in enumerate(join.pairs):
+        projected[_join_alias("d", join.index, k)] = driving
+        projected[_join_alias("j", join.index, k)] = joined
+    miss = _miss_condition(join)
+    key = ref(_join_alias("d", join.index, 0))
+
+    def distinct(condition: exp.Expr) -> exp.Expr:
+        return exp.Count(this=exp.Distinct(expressions=[exp.case().when(condition, key.copy()).else_(exp.Null())]))
+
+    matches = exp.In(this=ref("hw_candidate"), query=exp.Subquery(this=keys))
+    measures = [
+        exp.alias_(distinct(miss.copy()), "hw_missed", quoted=True),
+        exp.alias_(distinct(exp.and_(miss.copy(), matches)), "hw_matching", quoted=True),
+    ]
+    result = warehouse.query(
+        with_rows(scope, projected, exp.select(*measures).from_(ROWS)),
+        purpose=f"join misses by key expression in {label}",
+        relation=label,
+    )
+    row = result.first()
+    return int(row.get("hw_missed") or 0), int(row.get("hw_matching") or 0), result.probe.sql

@@ -153,6 +153,9 @@ class Incident:
     failures: tuple[str, ...]  # "relation.column check" of each failed expectation it explains
     downstream: tuple[str, ...] = ()  # models (and other nodes) downstream of the cause
     exposures: tuple[str, ...] = ()
+    # the checks that read the cause or a node downstream of it: dbt tests of the project, and every GX
+    # expectation of the traced result (passed ones too: they are next in line)
+    checks: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,8 @@ DEFAULT_TIMEOUT_SECONDS = 300.0
 
 @dataclass(frozen=True)
 class WarehouseConfig:
-    """A read-only connection target. `kind` is "duckdb" or "postgres"; `dialect` is the sqlglot dialect."""
+    """A read-only connection target. `kind` is "duckdb", "postgres" or "spark" (a SparkSession: `host` is its
+    master, e.g. local[2]); `dialect` is the sqlglot dialect."""
 
     kind: str
     path: str = ""  # DuckDB file
@@ -36,19 +37,23 @@ class WarehouseConfig:
 
     @property
     def dialect(self) -> str:
-        return "duckdb" if self.kind == "duckdb" else "postgres"
+        return {"duckdb": "duckdb", "spark": "spark"}.get(self.kind, "postgres")
 
     def describe(self) -> str:
         """Where, without the password (for messages)."""
         if self.kind == "duckdb":
             return f"duckdb:///{self.path}"
+        if self.kind == "spark":
+            return f"spark://{self.host}"
         return f"postgresql://{self.user}@{self.host}:{self.port}/{self.dbname}"
 
 
 def from_url(url: str, timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS) -> WarehouseConfig:
     """`duckdb:///relative/or/absolute.duckdb`, `duckdb:////abs.duckdb`, `postgresql://user:pw@host:port/db`."""
+    scheme = url.split("://", 1)[0].lower() if "://" in url else ""
+    if scheme == "spark":  # spark://local[2]: the active SparkSession, else a local one with that master
+        return WarehouseConfig(kind="spark", host=url.split("://", 1)[1] or "local[2]", timeout_seconds=timeout_seconds)
     parsed = urlparse(url)
-    scheme = parsed.scheme.lower()
     if scheme == "duckdb":
         # duckdb:///a.duckdb -> "a.duckdb" (relative); duckdb:////tmp/a.duckdb -> "/tmp/a.duckdb"
         path = unquote(url.split("://", 1)[1])
@@ -67,8 +72,8 @@ def from_url(url: str, timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS) -> Ware
             timeout_seconds=timeout_seconds,
         )
     raise ConfigError(
-        f"--warehouse {url!r} has an unsupported scheme {scheme!r}; use duckdb:///file or postgresql://…"
-        + suggest(scheme, ["duckdb", "postgresql"])
+        f"--warehouse {url!r} has an unsupported scheme {scheme!r}; use duckdb:///file, postgresql://… or spark://…"
+        + suggest(scheme, ["duckdb", "postgresql", "spark"])
     )
 
 
@@ -166,7 +171,10 @@ def from_profile(
             schema=str(output.get("schema", "")),
             timeout_seconds=timeout_seconds,
         )
+    if kind == "spark" and str(output.get("method", "")).lower() == "session":
+        return WarehouseConfig(kind="spark", host="local[2]", schema=str(output.get("schema", "")),
+                               timeout_seconds=timeout_seconds)
     raise ConfigError(
-        f"target {target_name!r} has adapter type {kind!r}; headwater reads duckdb and postgres "
+        f"target {target_name!r} has adapter type {kind!r}; headwater reads duckdb, postgres and spark (session) "
         "(pass --warehouse URL for another)"
     )

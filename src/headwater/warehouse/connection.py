@@ -3,11 +3,13 @@
 - DuckDB files are opened `read_only=True`; PostgreSQL sessions are `default_transaction_read_only`.
 - Every statement passes `guard.ensure_select` (a single query on the sqlglot AST) and is rendered with
   all identifiers quoted.
-- Every statement has a timeout (PostgreSQL `statement_timeout`; DuckDB `interrupt()` from a timer).
+- Every statement has a timeout (PostgreSQL `statement_timeout`; DuckDB `interrupt()` from a timer; Spark a
+  job group cancelled by a timer, `headwater.warehouse.spark`).
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from dataclasses import dataclass, field
@@ -18,6 +20,8 @@ from sqlglot import exp
 from headwater.errors import WarehouseError
 from headwater.warehouse.config import WarehouseConfig
 from headwater.warehouse.guard import ensure_select, render
+
+_log = logging.getLogger("headwater.warehouse")
 
 
 @dataclass(frozen=True)
@@ -76,6 +80,8 @@ class Warehouse:
         self.close()
 
     def close(self) -> None:
+        if self._conn is not None and self.config.kind == "spark":
+            self._conn = None  # the session is shared with the process that made it; never stop it here
         if self._conn is not None:
             self._conn.close()
             self._conn = None
@@ -111,9 +117,11 @@ class Warehouse:
             message = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
             probe = Probe(sql, 0, seconds, purpose, relation, error=message)
             self.probes.append(probe)
+            _announce(probe)
             raise ProbeError(f"probe on {relation or 'the warehouse'} failed: {message}", probe) from err
         probe = Probe(sql, len(rows), time.perf_counter() - started, purpose, relation)
         self.probes.append(probe)
+        _announce(probe)
         return ProbeResult(probe, columns, rows)
 
     def _execute(self, sql: str) -> tuple[tuple[str, ...], tuple[tuple[Any, ...], ...]]:
@@ -127,6 +135,10 @@ class Warehouse:
                 timer.cancel()
             columns = tuple(d[0] for d in cursor.description or ())
             return columns, tuple(tuple(r) for r in rows)
+        if self.config.kind == "spark":
+            from headwater.warehouse.spark import spark_execute
+
+            return spark_execute(self._conn, sql, self.config.timeout_seconds)
         with self._conn.cursor() as cursor:
             try:
                 cursor.execute(sql)
@@ -142,6 +154,9 @@ class Warehouse:
         Read once per relation and connection (`columns_sql` gives the query, to show as evidence)."""
         key = ((database or "").lower(), (schema or "").lower(), name.lower())
         if key in self._schemas:
+            return self._schemas[key][0]
+        if self.config.kind == "spark":
+            self._schemas[key] = self._spark_columns(schema, name)
             return self._schemas[key][0]
         info = exp.table_("columns", db="information_schema")
         where: exp.Expr = exp.func("lower", exp.column("table_name")).eq(exp.Literal.string(name.lower()))
@@ -162,10 +177,46 @@ class Warehouse:
         self._schemas[key] = (found, result.probe.sql)
         return found
 
+    def _spark_columns(self, schema: str | None, name: str) -> tuple[dict[str, str] | None, str]:
+        """Spark has no information_schema: the types of an empty SELECT of the table, read from its plan."""
+        query = exp.select("*").from_(self.table(None, schema, name)).limit(0)
+        tree = ensure_select(query, self.dialect)
+        sql = render(tree, self.dialect)
+        relation = ".".join(p for p in (schema, name) if p)
+        started = time.perf_counter()
+        try:
+            fields = self._conn.sql(sql).schema.fields
+        except Exception as err:
+            if "TABLE_OR_VIEW_NOT_FOUND" in str(err):  # no such table: None, as information_schema says
+                fields = []
+            else:
+                message = str(err).strip().splitlines()[0]
+                probe = Probe(sql, 0, time.perf_counter() - started, "schema", relation, error=message)
+                self.probes.append(probe)
+                _announce(probe)
+                raise ProbeError(f"probe on {relation} failed: {message}", probe) from err
+        found = {f.name.lower(): f.dataType.simpleString().upper() for f in fields} or None
+        probe = Probe(sql, 0, time.perf_counter() - started, "schema", relation)
+        self.probes.append(probe)
+        _announce(probe)
+        return found, sql
+
     def columns_sql(self, database: str | None, schema: str | None, name: str) -> str:
         """The information_schema query behind `columns(...)` (read now if it was not yet)."""
         self.columns(database, schema, name)
         return self._schemas[((database or "").lower(), (schema or "").lower(), name.lower())][1]
+
+
+def _announce(probe: Probe) -> None:
+    """Every statement sent is one `probe` record on the `headwater.warehouse` logger (JSON logs, metrics, spans)."""
+    _log.debug(
+        "probe on %s: %d rows in %.3f s",
+        probe.relation or "the warehouse",
+        probe.rows,
+        probe.seconds,
+        extra={"event": "probe", "relation": probe.relation, "purpose": probe.purpose, "rows": probe.rows,
+               "seconds": round(probe.seconds, 6), "error": probe.error or None},
+    )
 
 
 def connect(config: WarehouseConfig) -> Warehouse:
@@ -174,7 +225,11 @@ def connect(config: WarehouseConfig) -> Warehouse:
         return _connect_duckdb(config)
     if config.kind == "postgres":
         return _connect_postgres(config)
-    raise WarehouseError(f"unsupported warehouse kind {config.kind!r}; use duckdb or postgres")
+    if config.kind == "spark":
+        from headwater.warehouse.spark import spark_session
+
+        return Warehouse(config, spark_session(config.host), frozenset())
+    raise WarehouseError(f"unsupported warehouse kind {config.kind!r}; use duckdb, postgres or spark")
 
 
 def _connect_duckdb(config: WarehouseConfig) -> Warehouse:

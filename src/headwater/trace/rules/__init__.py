@@ -14,6 +14,7 @@ from headwater.trace.rules.default_value import default_value
 from headwater.trace.rules.drift import drift
 from headwater.trace.rules.expression import expression
 from headwater.trace.rules.fan_out import fan_out
+from headwater.trace.rules.feature_attribution import feature_attribution
 from headwater.trace.rules.filled_column import filled_column
 from headwater.trace.rules.filter import filter_
 from headwater.trace.rules.instrumented import instrumented
@@ -36,6 +37,7 @@ RULES: tuple[Rule, ...] = (
     schema,  # a column missing or retyped: where it went missing, or changed type
     missing_column,  # a check that cannot run for a missing column: ask the schema question
     filled_column,  # a column a macro fills with NULL because the source lost it
+    feature_attribution,  # a prediction check on a python model: the features that explain it
     literal_default,  # failing values the column's own SQL writes (a COALESCE / CASE default)
     translate_row,  # a row check through one carried input: ask the parent directly
     instrumented,  # a row check: re-run the model's SQL and sort failing rows by who made them bad

@@ -1,7 +1,8 @@
 """Instrumented row classification: re-run the model's own SQL for the failing column and sort its failing
 rows by who made them bad (`headwater.trace.instrument.classify`, one scan):
 
-- an outer join that found no match for them → a join miss here;
+- an outer join that found no match for them → a WHERE on the joined side's way, an expression on the key,
+  orphans at the source (`headwater.trace.join_keys`: ascend there), else a join miss here;
 - an input that already fails (NULL for not_null; the same predicate through passthrough/cast; a value the
   passing rows never have through any other expression) → ascend to that input's parent column;
 - every input set but the output NULL → a cast failure or a NULL-producing expression here;
@@ -14,7 +15,7 @@ from sqlglot import exp
 
 from headwater.dbt import Node
 from headwater.trace import causes as cause
-from headwater.trace import row_causes
+from headwater.trace import join_keys, row_causes
 from headwater.trace.checks import Between, Check, InSet, NotNull, rename
 from headwater.trace.context import Context
 from headwater.trace.finding import Ascend, Finding, Question
@@ -49,11 +50,17 @@ def instrumented(ctx: Context, question: Question) -> Finding | None:
     ascend: list[Ascend] = []
     for join in relevant_joins(scope):
         rows = classified.join_miss.get(join.index, 0)
-        if rows:
-            deeper = row_causes.filtered_before_join(ctx, node, scope, join, outcome, scale * rows)
-            causes.append(
-                deeper or row_causes.join_miss(ctx, node, scope, join, check, rows, classified, outcome, scale * rows)
-            )
+        if not rows:
+            continue
+        deeper = row_causes.filtered_before_join(ctx, node, scope, join, outcome, scale * rows)
+        deeper = deeper or join_keys.key_expression(ctx, node, scope, join, outcome, scale * rows)
+        orphans = None if deeper else join_keys.orphans_at_source(ctx, node, scope, join, rows, scale * rows)
+        if orphans is not None:
+            ascend.append(orphans)
+            continue
+        causes.append(
+            deeper or row_causes.join_miss(ctx, node, scope, join, check, rows, classified, outcome, scale * rows)
+        )
     inputs = scope.inputs()
     for i, edge in enumerate(bound):
         bad = classified.input_bad.get(i, 0)

@@ -13,7 +13,6 @@ from headwater.trace.checks import Between, Check, Freshness, InSet, NotNull, Sc
 from headwater.trace.context import Context
 from headwater.trace.finding import Finding, Question
 from headwater.trace.measures import Outcome, count_if, failing_predicate
-from headwater.trace.memory import profile_moves, profile_now
 from headwater.trace.model import CauseKind, Evidence, Mechanism, RootCause
 from headwater.warehouse import ProbeError
 
@@ -27,7 +26,7 @@ def leaf(ctx: Context, question: Question) -> Finding | None:
     if doubt:
         return Finding((cause.unknown(ctx, question.node, question.check, question.outcome, doubt, question.share),))
     found = at_leaf(ctx, question.node, question.check, question.outcome, question.share)
-    moved = _moved_since(ctx, question.node, found.column) if found.mechanism == Mechanism.SOURCE_DATA else ""
+    moved = cause.moved_since(ctx, question.node, found.column) if found.mechanism == Mechanism.SOURCE_DATA else ""
     if moved and ctx.good is not None:
         found = replace(
             found,
@@ -35,18 +34,6 @@ def leaf(ctx: Context, question: Question) -> Finding | None:
             decided_by=f"data: the profile of {ctx.label(question.node)}.{found.column} moved ({moved})",
         )
     return Finding((found,))
-
-
-def _moved_since(ctx: Context, node: Node, column: str) -> str:
-    """With a profiled good state: what moved in the source column's profile since (one scan of it)."""
-    good, relation = ctx.good, ctx.relation(node)
-    if good is None or not good.has_data or relation is None or not column or "," in column:
-        return ""
-    then = good.profile(node.unique_id)
-    if then is None or then.column(column) is None:
-        return ""
-    now = profile_now(ctx.warehouse, node.unique_id, relation, [column], f"{ctx.label(node)}.{column}")
-    return profile_moves(good, now) if now is not None else ""
 
 
 def _another_meaning(ctx: Context, question: Question) -> str:

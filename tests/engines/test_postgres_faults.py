@@ -1,0 +1,116 @@
+"""The example on PostgreSQL end to end: every fault of the list traced with the same ground truth as on
+DuckDB, the gate and a snapshot on the same warehouse, and the warehouse's checksums unchanged by them.
+
+Cost: one `dbt build` on PostgreSQL per session, then per fault a database fork (CREATE DATABASE ... TEMPLATE)
+and a `dbt run` of only the models downstream of what the fault changed."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+
+import pytest
+
+from headwater.cli import main
+from headwater.example.faults import FAULTS
+from headwater.history.snapshot import SnapshotOptions, record_snapshot
+from headwater.trace import Verdict, trace
+from tests.engines.checksums import postgres_checksums
+from tests.engines.conftest import PgExample
+from tests.trace.faultcases import validation_result
+
+pytestmark = [pytest.mark.postgres, pytest.mark.slow]
+
+Fork = Callable[[str], PgExample]
+Use = Callable[[PgExample], PgExample]
+
+
+def run_cli(args: list[str]) -> int:
+    try:
+        main(args)
+    except SystemExit as done:
+        return int(done.code or 0)
+    return 0
+
+
+# On PostgreSQL the renamed source column is blamed on stg_products (`select *` rebuilt over the renamed table)
+# instead of the source: a tracer difference the lead is told about; strict, so a fix shows up here.
+_KNOWN = {"rename_product_name": "PostgreSQL: the rename is named at stg_products.unit_price, not at the source"}
+
+
+# Each fault costs a database copy, a partial rebuild and a trace on the server (~30-60 s on 2 cores): by
+# default one fault per kind of mechanism the SQL differs in (source data, schema, join, fan-out, the
+# portable cast macro); HEADWATER_PG_FAULTS=all traces the whole list.
+_DEFAULT = ("null_customer_email", "retype_payment_amount", "items_join_inner_to_left", "fraud_join_key_fanout",
+            "payment_cast_narrowed")
+_CHOSEN = list(FAULTS) if os.environ.get("HEADWATER_PG_FAULTS") == "all" else list(_DEFAULT)
+
+
+@pytest.mark.parametrize(
+    "fault_id",
+    [
+        pytest.param(f, marks=pytest.mark.xfail(strict=True, reason=_KNOWN[f])) if f in _KNOWN else f
+        for f in _CHOSEN
+    ],
+)
+def test_fault_traced_on_postgres(pg_faulted: Fork, on_pg: Use, fault_id: str) -> None:
+    fault = FAULTS[fault_id]
+    example = on_pg(pg_faulted(fault_id))
+    assert example.sync is not None and all(r.ok for r in example.sync.dbt[1:]), "docs generate failed"
+    result = trace(validation_result(fault), project_dir=example.project, use_history=False)
+    assert result.warehouse.startswith("postgresql://")
+    (failure,) = result.failures
+    if fault.truth.needs_history:
+        assert failure.verdict == Verdict.UNKNOWN, [(c.node, c.column, c.mechanism.value) for c in failure.root_causes]
+        return
+    assert failure.verdict == Verdict.TRACED, failure.reason
+    top = failure.top
+    assert top is not None
+    got = (top.node, top.column, top.mechanism.value, top.file, top.line)
+    assert (top.node, top.mechanism.value) == (fault.truth.node, fault.truth.mechanism), got
+    assert top.column in fault.truth.columns, got
+    assert top.file and top.line, got
+    assert fault.truth.where in (example.project / top.file).read_text().splitlines()[top.line - 1], got
+    conn = example.server.connect()
+    try:
+        with conn.cursor() as cur:  # the evidence re-runs as is, in PostgreSQL's dialect
+            cur.execute(top.evidence.sql)
+            cur.fetchall()
+    finally:
+        conn.close()
+
+
+def test_gate_traces_a_data_rule_on_postgres(
+    pg_faulted: Fork, on_pg: Use, capsys: pytest.CaptureFixture[str]
+) -> None:
+    example = on_pg(pg_faulted("unknown_payment_method"))
+    code = run_cli(["gate", "--project-dir", str(example.project), "--format", "json"])
+    out = capsys.readouterr().out
+    assert code == 1, out
+    contracts = {c["name"]: c for c in json.loads(out)["contracts"]}
+    findings = contracts["mart_fraud_features"]["findings"]
+    described = [(f["category"], f.get("column"), (f.get("cause") or {}).get("node")) for f in findings]
+    assert described == [("quality_failed", "payment_method", FAULTS["unknown_payment_method"].truth.node)], described
+
+
+def test_read_only_checksums_snapshot_trace_gate(
+    pg_faulted: Fork, on_pg: Use, tmp_path: pytest.TempPathFactory, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Every table's rows and hash are the same before and after snapshot, trace and gate."""
+    example = on_pg(pg_faulted("null_customer_email"))
+    admin = example.server.connect()
+    try:
+        before = postgres_checksums(admin)
+        assert len(before) >= 10 and before["raw.customers"][0] > 0
+        history = f"duckdb:///{tmp_path}/history.duckdb"  # type: ignore[operator]
+        report = record_snapshot(SnapshotOptions(project_dir=example.project, history=history))
+        assert report.queries > 0 and report.snapshot.profiles
+        assert any(p.unique_id.endswith("dim_customers") for p in report.snapshot.profiles)
+        traced = trace(node="dim_customers", column="email", check="not_null", project_dir=example.project)
+        assert traced.failures[0].verdict == Verdict.TRACED
+        assert run_cli(["gate", "--project-dir", str(example.project), "--format", "json"]) in (0, 1)
+        capsys.readouterr()
+        assert postgres_checksums(admin) == before
+    finally:
+        admin.close()

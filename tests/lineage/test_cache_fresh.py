@@ -1,0 +1,70 @@
+"""Warm lineage equals a cold build after each kind of change (hypothesis over random edit sequences).
+
+Each change kind is one the cache key must see: a model's checksum and SQL, a compiled-only change (same
+checksum: a var, a macro, a ref target), a parent's schema in the catalog, a package upgrade (the node's
+package version shows in its checksum and compiled SQL). Dropping the parents' schemas or the compiled SQL
+from `build._results`' key makes the catalog and compiled-only edits below serve stale lineage.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import orjson
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from headwater.dbt.loader import load_artifacts
+from headwater.lineage.build import build_lineage
+
+TARGET = Path(__file__).resolve().parents[2] / "dbt_project_example" / "target"
+MANIFEST = orjson.loads((TARGET / "manifest.json").read_bytes())
+MANIFEST["macros"], MANIFEST["docs"] = {}, {}
+CATALOG = orjson.loads((TARGET / "catalog.json").read_bytes())
+MODELS = sorted(uid for uid, n in MANIFEST["nodes"].items() if n["resource_type"] == "model")
+TABLES = sorted(CATALOG["nodes"])
+
+
+def _lineage(target: Path, cache: Path | None) -> dict[str, Any]:
+    artifacts = load_artifacts(target_path=target, include_tests=False, include_run_results=False)
+    graph = build_lineage(artifacts, cache_dir=cache, use_cache=cache is not None, workers=1)
+    return {uid: (raw.columns, sorted(raw.edges), sorted(raw.row_edges)) for uid, raw in graph.raw.items()}
+
+
+def _compiled_only(manifest: dict[str, Any], catalog: dict[str, Any], index: int) -> None:
+    node = manifest["nodes"][MODELS[index % len(MODELS)]]
+    node["compiled_code"] = f"select * from ({node['compiled_code']}) as changed_{index} where 1 = 0"
+
+
+def _checksum_and_sql(manifest: dict[str, Any], catalog: dict[str, Any], index: int) -> None:
+    _compiled_only(manifest, catalog, index)
+    manifest["nodes"][MODELS[index % len(MODELS)]]["checksum"]["checksum"] = f"changed-{index}"
+
+
+def _parent_schema(manifest: dict[str, Any], catalog: dict[str, Any], index: int) -> None:
+    columns = catalog["nodes"][TABLES[index % len(TABLES)]]["columns"]
+    if columns:
+        columns.pop(sorted(columns)[index % len(columns)])
+
+
+def _package_upgrade(manifest: dict[str, Any], catalog: dict[str, Any], index: int) -> None:
+    for uid in MODELS[index % 3 :: 3]:  # a third of the models change code at once, as after `dbt deps`
+        _checksum_and_sql(manifest, catalog, index + MODELS.index(uid))
+
+
+EDITS = [_compiled_only, _checksum_and_sql, _parent_schema, _package_upgrade]
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture], database=None)
+@given(st.lists(st.tuples(st.sampled_from(EDITS), st.integers(0, 50)), min_size=1, max_size=3))
+def test_warm_equals_cold_after_every_edit(tmp_path_factory: Any, edits: list[tuple[Any, int]]) -> None:
+    target = tmp_path_factory.mktemp("target")
+    cache = target / "cache"
+    manifest, catalog = orjson.loads(orjson.dumps(MANIFEST)), orjson.loads(orjson.dumps(CATALOG))
+    for edit, index in [(lambda m, c, i: None, 0), *edits]:
+        edit(manifest, catalog, index)
+        (target / "manifest.json").write_bytes(orjson.dumps(manifest))
+        (target / "catalog.json").write_bytes(orjson.dumps(catalog))
+        warm = _lineage(target, cache)  # the cache holds the previous state's results
+        assert warm == _lineage(target, None), edit.__name__
