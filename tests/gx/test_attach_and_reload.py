@@ -50,9 +50,11 @@ print("SUCCESS" if result.success else "FAILED")
 
 
 def run_in_fresh_process(root: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(RUN), str(root)], capture_output=True, text=True, timeout=600
-    )
+    # A script file, not `python -c`: with pyspark installed, GX imports pyspark.sql.connect, which takes a
+    # `-c` main module for a doctest run and exits 0 before the script runs when grpc is absent.
+    script = root / "run_checkpoint.py"
+    script.write_text(textwrap.dedent(RUN))
+    return subprocess.run([sys.executable, str(script), str(root)], capture_output=True, text=True, timeout=600)
 
 
 @pytest.fixture(scope="module")

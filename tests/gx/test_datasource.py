@@ -149,6 +149,10 @@ def test_file_context_reloads_in_a_fresh_process(warehouse: Path, tmp_path: Path
         print("SUCCESS" if result.success else "FAILED")
         """
     )
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    # a script file, not `python -c` (pyspark's connect module exits a `-c` process it takes for doctests)
+    (tmp_path / "run_checkpoint.py").write_text(script)
+    done = subprocess.run(
+        [sys.executable, str(tmp_path / "run_checkpoint.py")], capture_output=True, text=True, timeout=300
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip().endswith("SUCCESS")

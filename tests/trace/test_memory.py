@@ -141,7 +141,7 @@ def test_an_unreadable_default_store_is_a_note_not_a_failure(
     from headwater.report.trace import render_trace
 
     project = copy_built(faulted_example("null_customer_email"), tmp_path / "project")
-    (project / ".headwater").mkdir()
+    (project / ".headwater").mkdir(exist_ok=True)  # the build's MLflow store lives there too
     (project / ".headwater" / "history.duckdb").write_bytes(b"not a database")
     result = trace(validation_result(FAULTS["null_customer_email"]), project_dir=project)
     assert result.failures[0].verdict == Verdict.TRACED

@@ -24,7 +24,7 @@ from headwater.lineage.compact import RawLineage
 
 # Bump FORMAT whenever the analysis would give different edges for the same SQL: the cache key holds it,
 # so results of an older analysis are never served. The file also records headwater's and sqlglot's versions.
-FORMAT = "headwater-lineage/5"
+FORMAT = "headwater-lineage/6"
 FILE_NAME = "lineage.json"
 SUMMARY_NAME = "summary.json"
 

@@ -5,12 +5,14 @@ the whole compiled lines its identifiers span (dbt models put one projection or 
 MAX_LINES), so it reads as the author wrote it and costs no SQL generation; `expression.sql()` is the
 fallback for the rare node without positions. The raw (Jinja) file is then searched for the first line:
 Jinja rewrites `ref()`/`source()` but keeps the order of the lines around them, so the k-th compiled line
-with a given text is the k-th raw line with that text (two CTEs that both `group by order_id`).
+with a given text is the k-th raw line with that text (two CTEs that both `group by order_id`). A line no raw
+line reads like is a macro expanded in place: a line diff pairs it with the macro call's line.
 """
 
 from __future__ import annotations
 
 from bisect import bisect_left
+from difflib import SequenceMatcher
 
 from sqlglot import exp
 
@@ -23,6 +25,8 @@ class Locator:
         self.lines = compiled.splitlines()
         self.dialect = dialect
         self._raw_index: dict[str, list[int]] = {}
+        self._raw = raw
+        self._aligned: dict[int, int] | None = None
         for number, line in enumerate(raw.splitlines(), start=1):
             self._raw_index.setdefault(line.strip(), []).append(number)
         self._memo: dict[int, tuple[str, int | None, bool]] = {}
@@ -65,7 +69,7 @@ class Locator:
         text = self.lines[compiled_line - 1].strip()
         candidates = self._raw_index.get(text)
         if not candidates:
-            return None
+            return self._macro_line(compiled_line)
         if len(candidates) == 1:
             return candidates[0]
         if self._compiled_index is None:  # built once, on the first text that the raw file repeats
@@ -74,6 +78,22 @@ class Locator:
                 self._compiled_index.setdefault(line.strip(), []).append(number)
         occurrence = bisect_left(self._compiled_index[text], compiled_line)  # earlier lines with this text
         return candidates[min(occurrence, len(candidates) - 1)]
+
+
+    def _macro_line(self, compiled_line: int) -> int | None:
+        """A compiled line no raw line reads like: a macro call expanded in place (`{{ try_cast_or_null(...) }}
+        as amount`). A line diff of raw against compiled pairs the lines of a block that Jinja replaced line
+        for line; any other block (a macro that writes several lines) has no raw line of its own."""
+        if self._aligned is None:
+            self._aligned = {}
+            compiled = [line.strip() for line in self.lines]
+            raw = [line.strip() for line in self._raw.splitlines()]
+            matcher = SequenceMatcher(None, raw, compiled, autojunk=False)
+            for tag, raw_start, raw_end, start, end in matcher.get_opcodes():
+                if tag == "replace" and raw_end - raw_start == end - start:
+                    for offset in range(end - start):
+                        self._aligned[start + offset + 1] = raw_start + offset + 1
+        return self._aligned.get(compiled_line)
 
 
 def _identifier_lines(node: exp.Expr) -> list[int]:

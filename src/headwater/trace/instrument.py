@@ -13,6 +13,7 @@ classified in SQL:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -292,6 +293,21 @@ def never_passing_values(warehouse: Warehouse, scope: Scope, check: Check, i: in
     return tuple(r[0] for r in rows), (int(rows[0][2]) if rows else 0)
 
 
+def _missed_keys(join: JoinInfo) -> tuple[dict[str, exp.Expr], exp.Expr, Callable[[exp.Expr], exp.Expr]]:
+    """What the join-miss probes share: the join's keys as projections of the instrumented rows, the miss
+    condition over them, and COUNT(DISTINCT driving key) of the rows that meet a condition."""
+    projected: dict[str, exp.Expr] = {}
+    for k, (driving, joined) in enumerate(join.pairs):
+        projected[_join_alias("d", join.index, k)] = driving
+        projected[_join_alias("j", join.index, k)] = joined
+    key = ref(_join_alias("d", join.index, 0))
+
+    def distinct(condition: exp.Expr) -> exp.Expr:
+        return exp.Count(this=exp.Distinct(expressions=[exp.case().when(condition, key.copy()).else_(exp.Null())]))
+
+    return projected, _miss_condition(join), distinct
+
+
 @dataclass(frozen=True)
 class Upstream:
     """Where the rows of a join's joined side come from: a SELECT (a CTE of the model, or the defining SELECT
@@ -330,16 +346,8 @@ def missed_keys_upstream(
         query = exp.select(ref("hw_k")).from_(before.copy().subquery("hw_up"))
         return exp.Subquery(this=query.where(condition) if condition is not None else query)
 
-    projected: dict[str, exp.Expr] = {}
-    for k, (driving, joined) in enumerate(join.pairs):
-        projected[_join_alias("d", join.index, k)] = driving
-        projected[_join_alias("j", join.index, k)] = joined
-    miss = _miss_condition(join)
+    projected, miss, distinct = _missed_keys(join)
     key = ref(_join_alias("d", join.index, 0))
-
-    def distinct(condition: exp.Expr) -> exp.Expr:
-        return exp.Count(this=exp.Distinct(expressions=[exp.case().when(condition, key.copy()).else_(exp.Null())]))
-
     measures = [
         exp.alias_(distinct(miss.copy()), "hw_missed", quoted=True),
         exp.alias_(
@@ -369,15 +377,8 @@ def missed_keys_matching(
     """One scan: the distinct keys a join misses, and how many of them would match if the driving side
     compared `candidate` (an expression of the model's row, e.g. the bare column under `lower(...)`) with
     `keys` (the joined side's key values). Returns (missed, matching, sql)."""
-    projected: dict[str, exp.Expr] = {"hw_candidate": candidate}
-    for k, (driving, joined) in enumerate(join.pairs):
-        projected[_join_alias("d", join.index, k)] = driving
-        projected[_join_alias("j", join.index, k)] = joined
-    miss = _miss_condition(join)
-    key = ref(_join_alias("d", join.index, 0))
-
-    def distinct(condition: exp.Expr) -> exp.Expr:
-        return exp.Count(this=exp.Distinct(expressions=[exp.case().when(condition, key.copy()).else_(exp.Null())]))
+    projected, miss, distinct = _missed_keys(join)
+    projected["hw_candidate"] = candidate
 
     matches = exp.In(this=ref("hw_candidate"), query=exp.Subquery(this=keys))
     measures = [

@@ -23,7 +23,7 @@ from headwater.trace.finding import Ascend
 from headwater.trace.instrument import missed_keys_matching
 from headwater.trace.measures import Outcome
 from headwater.trace.model import CauseKind, Evidence, Mechanism, RootCause
-from headwater.trace.scope import JoinInfo, Scope
+from headwater.trace.scope import JoinInfo, Scope, cte_body
 from headwater.warehouse import ProbeError
 
 _CARRIES_KEYS = (EdgeKind.PASSTHROUGH, EdgeKind.RENAME, EdgeKind.CAST)
@@ -151,14 +151,7 @@ def _chain(ctx: Context, scope: Scope, source: exp.Expr | None, key: str) -> lis
     for _ in range(20):
         if not isinstance(source, exp.Table):
             return []
-        cte = next(
-            (
-                c.this
-                for c in (scope.with_.expressions if scope.with_ else ())
-                if not source.db and c.alias_or_name.lower() == source.name.lower()
-            ),
-            None,
-        )
+        cte = cte_body(scope.with_, source)
         if cte is None:
             parent = ctx.artifacts.manifest.node_by_relation(source.catalog or None, source.db or None, source.name)
             return _up_the_lineage(ctx, parent, key) if parent is not None else []

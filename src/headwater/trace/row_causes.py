@@ -13,7 +13,7 @@ from headwater.trace.context import Context
 from headwater.trace.instrument import Classified, Upstream, missed_keys_upstream
 from headwater.trace.measures import Outcome
 from headwater.trace.model import CauseKind, Evidence, Mechanism, RootCause
-from headwater.trace.scope import JoinInfo, Scope, key_label, locate
+from headwater.trace.scope import JoinInfo, Scope, cte_body, key_label, locate
 from headwater.warehouse import ProbeError
 
 
@@ -112,14 +112,7 @@ def _upstream_of(ctx: Context, node: Node, scope: Scope, join: JoinInfo) -> tupl
     for _ in range(10):
         if not isinstance(source, exp.Table):
             return None
-        cte = next(
-            (
-                c.this
-                for c in (scope.with_.expressions if scope.with_ else ())
-                if not source.db and c.alias_or_name.lower() == source.name.lower()
-            ),
-            None,
-        )
+        cte = cte_body(scope.with_, source)
         if cte is None:
             parent = ctx.artifacts.manifest.node_by_relation(source.catalog or None, source.db or None, source.name)
             upstream = locate(parent.compiled_code or "", ctx.dialect, key) if parent is not None else None

@@ -188,6 +188,14 @@ def _stars(select: exp.Select) -> list[str]:
     return found
 
 
+def cte_body(with_: exp.With | None, table: exp.Table) -> exp.Expr | None:
+    """The body of the CTE an unqualified table reference names (any query: a SELECT, a UNION...), else None:
+    the reference is to a relation of the warehouse."""
+    if with_ is None or table.db:
+        return None
+    return next((c.this for c in with_.expressions if c.alias_or_name.lower() == table.name.lower()), None)
+
+
 def _cte_select(with_: exp.With | None, name: str) -> exp.Select | None:
     if with_ is None:
         return None
