@@ -92,7 +92,7 @@ def orphans_at_source(ctx: Context, node: Node, scope: Scope, join: JoinInfo, ro
     if not children or not parents or not ctx.is_leaf(children[-1][0]) or not ctx.is_leaf(parents[-1][0]):
         return None
     (child, child_column), (parent, parent_column) = children[-1], parents[-1]
-    if child is parent:
+    if child.unique_id == parent.unique_id:
         return None
     declared = _declared_related(ctx, children, parents)
     moved = "" if declared else cause.moved_since(ctx, child, child_column)
