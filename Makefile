@@ -28,8 +28,10 @@ $(EXAMPLE_STAMP): $(STAMP)
 demo: $(STAMP)
 	$(BIN)/python -m headwater.demo --project-dir dbt_project_example --context-root expectations
 
+# One pytest-xdist worker per core, a test file per worker at a time (module fixtures are built once); the
+# example builds are shared by the workers (tests/conftest.py).
 test: $(STAMP) $(EXAMPLE_STAMP) services
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto --dist loadfile
 
 # The PostgreSQL tests use the server on 127.0.0.1:5432 (trust auth, database `test`). Machines of this
 # project start it at boot; start it here if it is down, where the Debian cluster tools exist.

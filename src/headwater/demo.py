@@ -22,7 +22,7 @@ from rich.console import Console
 from rich.table import Table
 
 from headwater.example.build import build_example, copy_project, database_path, rebuild_models
-from headwater.example.faults import get_fault
+from headwater.example.fault_list import get_fault
 
 console = Console(highlight=False, width=None if Console().is_terminal else 130)
 DEFAULT_FAULT = "product_price_unit_dropped"
@@ -61,15 +61,22 @@ def _print_outcome(outcome: object) -> None:
     console.print(table)
 
 
-def run_demo(project_dir: Path, context_root: Path, fault_id: str, rows: int, workdir: Path) -> int:
+def run_demo(
+    project_dir: Path, context_root: Path, fault_id: str, rows: int, workdir: Path, *, built: bool = False
+) -> int:
+    """The demo's steps; `built` starts from a project whose warehouse `build_example` already built (the
+    tests share one build), else step 1 builds it."""
     from headwater.gx.checkpoint import run_marts_checkpoint
 
     fault = get_fault(fault_id)
 
-    started = _step(f"1. Build the example warehouse ({rows:,} rows in raw.events)")
-    build = build_example(project_dir, rows)
-    console.print(f"built {build.database} and {project_dir / 'target'} (manifest, catalog, run_results)")
-    _done(started)
+    if built:
+        console.print(f"[bold]1. The example warehouse[/bold] {database_path(project_dir)}, already built")
+    else:
+        started = _step(f"1. Build the example warehouse ({rows:,} rows in raw.events)")
+        build = build_example(project_dir, rows)
+        console.print(f"built {build.database} and {project_dir / 'target'} (manifest, catalog, run_results)")
+        _done(started)
 
     started = _step("2. Run the GX checkpoint over the marts (clean build)")
     clean = run_marts_checkpoint(context_root, database_path(project_dir))

@@ -14,9 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from headwater.cli import main
 from headwater.example.faults import FAULTS
-from tests.conftest import copy_built
+from tests.conftest import copy_built, run_cli
 
 pytestmark = pytest.mark.slow
 
@@ -35,14 +34,6 @@ EXPECTED: dict[str, list[tuple[str, str, str, str]]] = {
     ],
 }
 
-
-def run_cli(args: list[str]) -> int:
-    """`main` exits with the code, or returns normally on success."""
-    try:
-        main(args)
-    except SystemExit as done:
-        return int(done.code or 0)
-    return 0
 
 
 def gate(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
@@ -308,7 +299,7 @@ def test_failed_build_is_not_a_stale_pass(built_example: Path, capsys: pytest.Ca
 
     sql = built_example / "models" / "staging" / "stg_products.sql"
     sql.write_text(sql.read_text().replace("*,", "*, no_such_column,"))
-    rebuild_models(built_example)
+    rebuild_models(built_example, score=False)
     code, out, _ = gate(["--project-dir", str(built_example), "--format", "json"], capsys)
     assert code == 1, out
     contracts = {c["name"]: c for c in json.loads(out)["contracts"]}

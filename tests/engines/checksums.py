@@ -11,6 +11,11 @@ import duckdb
 Checksums = dict[str, tuple[int, int]]
 
 
+def quoted(name: str) -> str:
+    """A double-quoted identifier, embedded quotes doubled (tables may be named like an injection)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
 def postgres_checksums(conn: Any) -> Checksums:
     """Tables of every non-system schema; the hash is the sum of each row's hashtext (order-independent)."""
     with conn.cursor() as cur:
@@ -22,7 +27,7 @@ def postgres_checksums(conn: Any) -> Checksums:
         found: Checksums = {}
         for schema, table in tables:
             cur.execute(
-                f'select count(*), coalesce(sum(hashtext(t::text)::bigint), 0) from "{schema}"."{table}" t'
+                f"select count(*), coalesce(sum(hashtext(t::text)::bigint), 0) from {quoted(schema)}.{quoted(table)} t"
             )
             rows, digest = cur.fetchone()
             found[f"{schema}.{table}"] = (int(rows), int(digest))
@@ -38,7 +43,7 @@ def duckdb_checksums(path: Path) -> Checksums:
         return {
             f"{schema}.{table}": tuple(  # type: ignore[misc]
                 int(v) for v in con.execute(
-                    f'select count(*), coalesce(sum(hash(t)), 0)::hugeint from "{schema}"."{table}" t'
+                    f"select count(*), coalesce(sum(hash(t)), 0)::hugeint from {quoted(schema)}.{quoted(table)} t"
                 ).fetchone() or (0, 0)
             )
             for schema, table in tables

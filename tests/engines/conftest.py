@@ -1,4 +1,5 @@
-"""The example built on PostgreSQL once per session, and faulted forks of it (CREATE DATABASE ... TEMPLATE).
+"""The example built on PostgreSQL once per session, and faulted forks of it (CREATE DATABASE ... TEMPLATE);
+the example's tables in one local SparkSession per session (`spark`, `spark_example`).
 
 The server is HEADWATER_PG_URL or the local trust-auth one (127.0.0.1:5432, user root). Under CI=true an
 unreachable server fails the tests; elsewhere they skip with the reason. Every database the fixtures create
@@ -8,10 +9,12 @@ is named `headwater_test_<random>...` and dropped at the end of the session.
 from __future__ import annotations
 
 import os
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -26,6 +29,14 @@ from headwater.example.postgres import (
     drop_database,
 )
 from tests.conftest import EXAMPLE_SOURCE, TEST_ROWS, copy_built
+from tests.engines.spark_example import (
+    CODE_FAULT,
+    DATA_FAULT,
+    SparkExample,
+    load_into_spark,
+    new_session,
+    stack_fault,
+)
 
 
 @dataclass(frozen=True)
@@ -110,3 +121,30 @@ def on_pg(monkeypatch: pytest.MonkeyPatch) -> Callable[[PgExample], PgExample]:
         return example
 
     return use
+
+
+@pytest.fixture(scope="session")
+def spark() -> Iterator[Any]:
+    """The one local SparkSession of the test run (local[2], no UI); its start-up is timed in `spark_example`."""
+    pytest.importorskip("pyspark.sql")
+    started = time.perf_counter()
+    session = new_session()
+    session.conf.set("headwater.tests.startup_seconds", f"{time.perf_counter() - started:.1f}")
+    yield session
+    session.stop()
+
+
+@pytest.fixture(scope="session")
+def spark_example(
+    spark: Any, faulted_example: Callable[[str], Path], tmp_path_factory: pytest.TempPathFactory
+) -> SparkExample:
+    """The example with a code fault and a data fault, built on DuckDB and every table loaded into `spark`.
+    Shared and read-only; its DuckDB file gives the reference answers."""
+    project = copy_built(faulted_example(CODE_FAULT), tmp_path_factory.mktemp("spark-example") / "project")
+    rebuild = stack_fault(project, DATA_FAULT)
+    started = time.perf_counter()
+    tables = load_into_spark(spark, project / "warehouse.duckdb", tmp_path_factory.mktemp("spark-parquet"))
+    seconds = {"session start": float(spark.conf.get("headwater.tests.startup_seconds")), "dbt rebuild": rebuild,
+               "load": time.perf_counter() - started}
+    print(f"\nspark fixtures: {', '.join(f'{k} {v:.1f} s' for k, v in seconds.items())}")
+    return SparkExample(project, tuple(tables), seconds)

@@ -16,7 +16,7 @@ import pytest
 from headwater.example.build import database_path, rebuild_models
 from headwater.example.faults import FAULTS
 from headwater.example.generate import AS_OF, TableCounts
-from tests.conftest import TEST_ROWS
+from tests.conftest import TEST_ROWS, copy_built
 
 
 def _query(project: Path, sql: str) -> list[tuple[object, ...]]:
@@ -80,12 +80,11 @@ def test_fault_breaks_its_expectation(fault_id: str, example_template: Path, fau
 
 @pytest.mark.slow
 @pytest.mark.parametrize("fault_id", ["payment_amount_x100", "events_filter_added"])
-def test_revert_restores_the_clean_marts(fault_id: str, built_example: Path) -> None:
+def test_revert_restores_the_clean_marts(fault_id: str, faulted_example, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     fault = FAULTS[fault_id]
     sql = VIOLATION_SQL[fault.expectation.check].format(model=fault.expectation.model, column=fault.expectation.column)
-    fault.apply(built_example)
-    rebuild_models(built_example)
-    assert _scalar(built_example, sql)
-    fault.revert(built_example)
-    rebuild_models(built_example)
-    assert not _scalar(built_example, sql)
+    project = copy_built(faulted_example(fault_id), tmp_path / "project")  # applied and rebuilt, shared
+    assert _scalar(project, sql)
+    fault.revert(project)
+    rebuild_models(project, score=False)
+    assert not _scalar(project, sql)

@@ -11,6 +11,7 @@ from sqlglot.schema import MappingSchema
 from headwater.lineage.analyze import analyze_model
 from headwater.lineage.compact import RawLineage
 from headwater.lineage.locate import Locator
+from headwater.lineage.names import column_case, schema_key, stored
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -56,12 +57,17 @@ def read_cases(path: Path) -> list[Case]:
 
 def run_case(case: Case, fast: bool = True) -> RawLineage:
     """`fast`: the raw-tree pass first (qualify only as fallback); otherwise sqlglot's qualify only."""
+    # `# schema:` columns are catalog columns: names as the warehouse stores them.
     schema = MappingSchema(dialect=case.dialect)
+    spelling = column_case(case.dialect)
     for table, cols in case.schema.items():
         relation = exp.to_table(table, dialect=case.dialect)
-        schema.add_table(relation, dict.fromkeys(cols, "UNKNOWN"), dialect=case.dialect)
+        keys = {schema_key(c, spelling, case.dialect): "UNKNOWN" for c in cols}
+        schema.add_table(relation, keys, dialect=case.dialect)
     known = {t.lower().split(".", 1)[1] for t in case.schema}
-    columns = {t.lower().split(".", 1)[1]: tuple(c.lower() for c in cols) for t, cols in case.schema.items()}
+    columns = {
+        t.lower().split(".", 1)[1]: tuple(stored(c, spelling) for c in cols) for t, cols in case.schema.items()
+    }
 
     def resolve_table(table: exp.Table) -> str | None:
         name = f"{table.db}.{table.name}".lower()
@@ -87,5 +93,6 @@ def render(result: RawLineage) -> set[str]:
             continue
         source = f"{edge.source_node}.{edge.source_column}" if edge.source_node else "literal"
         kind = f"{edge.kind}[{edge.join_side}]" if edge.join_side else edge.kind
-        lines.add(f"{target} <- {source} {kind}")
+        note = f" ({edge.reason.split(':', 1)[0]})" if edge.reason else ""  # a resolved edge's note
+        lines.add(f"{target} <- {source} {kind}{note}")
     return lines

@@ -18,13 +18,6 @@ CHECK_TYPES = {
     "most_common_share": "expect_column_most_common_value_share_to_be_below",
     "drift": "expect_column_distribution_to_match_baseline",
 }
-NOT_YET = "feature attribution of a score-distribution failure (PSI per feature against the training baseline) "
-"is not implemented yet: the walk stops at the python model"
-XFAIL: dict[str, str] = {
-    "ml_amount_units_x100": NOT_YET,
-    "ml_serving_skew_account_age": NOT_YET,
-    "ml_retrained_shuffled_features": "model-side causes (a version change in the MLflow registry) are not traced yet",
-}
 
 
 def faulted(template: Path, tmp_path: Path, fault_id: str) -> tuple[Path, CheckpointOutcome]:
@@ -34,10 +27,7 @@ def faulted(template: Path, tmp_path: Path, fault_id: str) -> tuple[Path, Checkp
     return project, run_marts_checkpoint(prediction_context_root(tmp_path), database_path(project))
 
 
-@pytest.mark.parametrize(
-    "fault_id",
-    [pytest.param(f, marks=pytest.mark.xfail(strict=True, reason=XFAIL[f])) if f in XFAIL else f for f in FAULTS],
-)
+@pytest.mark.parametrize("fault_id", list(FAULTS))
 def test_ml_fault_traced_to_its_ground_truth(example_template: Path, tmp_path: Path, fault_id: str) -> None:
     fault = FAULTS[fault_id]
     project, outcome = faulted(example_template, tmp_path, fault_id)
@@ -56,3 +46,8 @@ def test_ml_fault_traced_to_its_ground_truth(example_template: Path, tmp_path: P
         assert fault.truth.where in (project / top.file).read_text().splitlines()[top.line - 1], got
     if fault.expectation.check == "most_common_share":  # the attribution numbers ride on the cause
         assert "of the predictions at" in top.summary or "no longer has" in top.summary, got
+    elif fault.truth.mechanism == "model_change":  # the two versions, and what differs between them
+        assert "version 1" in top.evidence.detail and "version 2" in top.evidence.detail, got
+        assert "feature order differs" in top.evidence.detail, top.evidence.detail
+    else:  # the feature's numbers against the training baseline
+        assert "training" in top.summary, got

@@ -1,7 +1,8 @@
 """The failing expectation of each example fault, as GX reports it: taken from the committed suites in
 `expectations/gx/expectations/` (plain JSON) and wrapped in a GX 1.x suite validation result.
 
-Shared by tests/trace/test_accuracy.py and bench/trace/accuracy.py.
+Shared by tests/trace/test_accuracy.py and bench/trace/accuracy.py; `drop_declared_types` makes the
+untyped variants of the schema faults (`headwater.example.faults.UNTYPED`) from their base's rebuilt copy.
 """
 
 from __future__ import annotations
@@ -57,3 +58,18 @@ def validation_result(fault: Fault, schema: str = "marts") -> dict[str, Any]:
             "active_batch_definition": {"data_asset_name": f"{schema}.{fault.expectation.model}"},
         },
     }
+
+
+def drop_declared_types(project: Path, fault: Fault) -> None:
+    """A copy of the base fault's rebuilt project becomes `fault` (an UNTYPED variant): the column's
+    `data_type` goes from the source YAML and from the manifest, as dbt writes an undeclared type (null).
+    No rebuild: a declaration changes no model."""
+    assert fault.edit is not None and fault.base
+    file, old, new = fault.edit
+    path = project / file
+    path.write_text(path.read_text().replace(old, new, 1))
+    manifest_path = project / "target" / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    for column in fault.truth.columns:
+        manifest["sources"][fault.truth.node]["columns"][column]["data_type"] = None
+    manifest_path.write_text(json.dumps(manifest))

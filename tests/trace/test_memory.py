@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from headwater.example.faults import FAULTS
+from headwater.example.faults import FAULTS, UNTYPED
 from headwater.history.snapshot import SnapshotOptions, record_snapshot
 from headwater.trace import Verdict, trace
 from tests.conftest import copy_built
@@ -36,6 +36,18 @@ def test_fault_traced_against_the_last_good_state(
     project = faulted_example(fault_id)
     result = trace(validation_result(FAULTS[fault_id]), project_dir=project, history=clean_history)
     assert_names_the_truth(fault_id, project, result)
+
+
+@pytest.mark.parametrize("fault_id", list(UNTYPED))
+def test_undeclared_type_schema_fault_against_the_last_good_state(
+    untyped_example: Callable[[str], Path], clean_history: str, fault_id: str
+) -> None:
+    """No declared data_type: the good state's catalog says what the column was."""
+    project = untyped_example(fault_id)
+    result = trace(validation_result(UNTYPED[fault_id]), project_dir=project, history=clean_history)
+    assert_names_the_truth(fault_id, project, result)
+    if UNTYPED[fault_id].truth.needs_history:
+        assert result.failures[0].top is not None and result.failures[0].top.decided_by.startswith("schema: ")
 
 
 def test_the_verdict_says_which_comparison_decided(faulted_example: Callable[[str], Path], clean_history: str) -> None:
@@ -69,8 +81,9 @@ def test_state_dir_compares_code_and_schema(
     faulted_example: Callable[[str], Path], example_template: Path, tmp_path: Path
 ) -> None:
     """dbt's `--state`: the deployed run's target/ holds the code and the schema. A source column retyped in
-    a project that declares no data_type is a cast failure downstream on today's data alone, and a schema
-    change at the source against the deployed catalog, with the types before and after."""
+    a project that declares no data_type is `unknown` on today's data alone (a retyped source and a cast
+    that was always too narrow look the same), and a schema change at the source against the deployed
+    catalog, with the types before and after."""
     project = copy_built(faulted_example("retype_payment_amount"), tmp_path / "project")
     manifest_path = project / "target" / "manifest.json"
     manifest = json.loads(manifest_path.read_text())
@@ -78,8 +91,8 @@ def test_state_dir_compares_code_and_schema(
     manifest_path.write_text(json.dumps(manifest))
     question = validation_result(FAULTS["retype_payment_amount"])
 
-    alone = trace(question, project_dir=project, use_history=False).failures[0].top
-    assert alone is not None and alone.mechanism.value == "cast_failure"
+    (alone,) = trace(question, project_dir=project, use_history=False).failures
+    assert alone.verdict == Verdict.UNKNOWN and "no declared data_type" in alone.reason, alone.reason
 
     top = trace(question, project_dir=project, state=example_template / "target", use_history=False).failures[0].top
     assert top is not None

@@ -32,8 +32,9 @@ def build(
 def list_faults() -> None:
     """List the faults that can be injected, with their ground truth."""
     from headwater.example.faults import FAULTS
+    from headwater.example.ml_faults import ML_FAULTS
 
-    for fault in FAULTS.values():
+    for fault in (*FAULTS.values(), *ML_FAULTS):
         truth = fault.truth
         typer.echo(
             f"{fault.id:28} {fault.kind:7} {fault.description}\n{'':37}root cause: {truth.node} "
@@ -47,7 +48,7 @@ Rebuild = Annotated[bool, typer.Option(help="Rebuild models and artifacts afterw
 
 def _change(fault_id: str, project_dir: Path, rebuild: bool, revert: bool) -> None:
     from headwater.example.build import rebuild_models
-    from headwater.example.faults import get_fault
+    from headwater.example.fault_list import get_fault
 
     fault = get_fault(fault_id)
     if revert:

@@ -73,7 +73,8 @@ def lineage(
         include_run_results=False,
         include_tests=False,
     )
-    graph = build_lineage(artifacts, cache_dir=cache_dir, use_cache=not no_cache, workers=jobs)
+    # --stats never reads the edges' text or lines: they are computed only when a cache stores them.
+    graph = build_lineage(artifacts, cache_dir=cache_dir, use_cache=not no_cache, workers=jobs, edge_text=not stats)
     if stats:
         result = graph.stats()
         from dataclasses import replace
@@ -114,8 +115,9 @@ def _refs(graph: LineageGraph, target: str) -> list[ColumnRef]:
         except ConfigError:
             raise whole from None
         columns = graph.columns_of(node_id)
-        if column.lower() not in columns:
+        name = column if column in columns else column.lower()  # a name whose case the dialect keeps, or not
+        if name not in columns:
             from headwater.errors import suggest
 
-            raise ConfigError(f"{node_part} has no column {column!r}.{suggest(column.lower(), columns)}") from None
-        return [ColumnRef(node_id, column.lower())]
+            raise ConfigError(f"{node_part} has no column {column!r}.{suggest(name, columns)}") from None
+        return [ColumnRef(node_id, name)]

@@ -35,6 +35,11 @@ def schema_from_warehouse(
     warehouse: Warehouse, database: str | None, schema: str | None, identifier: str
 ) -> ActualTable | None:
     """Columns, types and nullability from information_schema.columns (one read-only query)."""
+    if warehouse.config.kind == "spark":  # no information_schema: the columns of the table's plan, where
+        fields = warehouse.fields(schema, identifier)  # a file source says nullable whatever: only False is known
+        columns = tuple(ActualColumn(n, t, False if not nullable else None) for n, t, nullable in fields or ())
+        named = ".".join(p for p in (schema, identifier) if p)
+        return ActualTable(named, columns, "warehouse", "spark") if fields else None
     where: exp.Condition = exp.func("lower", exp.column("table_name")).eq(
         exp.Literal.string(identifier.lower())
     )

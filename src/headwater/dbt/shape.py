@@ -22,7 +22,7 @@ REGENERATE = "regenerate it with dbt (`dbt compile`, `dbt docs generate`)"
 
 # Keys every kept node must hold, as a string.
 REQUIRED = ("unique_id",)
-# The keys `headwater.dbt.artifacts._node` reads, with the JSON types accepted for each (None always allowed).
+# The keys `headwater.dbt.nodes.node_from_dict` reads, with the JSON types accepted for each (None always allowed).
 NODE_KEYS: Mapping[str, tuple[type, ...]] = {
     "unique_id": _STR, "resource_type": _STR, "name": _STR, "package_name": _STR, "original_file_path": _STR,
     "path": _STR, "relation_name": _STR, "database": _STR, "schema": _STR, "identifier": _STR, "alias": _STR,
@@ -51,12 +51,31 @@ def _fail(file: str, where: str, value: Any, wanted: tuple[type, ...]) -> Artifa
     return ArtifactError(f"{file}: {where} is {got}, not {want}; {REGENERATE}.")
 
 
-def _check_keys(file: str, where: str, data: Mapping[str, Any], keys: Mapping[str, tuple[type, ...]]) -> None:
+def _bad_key(data: Mapping[str, Any], keys: Mapping[str, tuple[type, ...]]) -> str | None:
+    """The first key of `keys` whose value in `data` has another JSON type, else None."""
     for key, wanted in keys.items():
         value = data.get(key)
         # bool is an int in Python; JSON true is never a valid index or name
         if value is not None and (not isinstance(value, wanted) or (isinstance(value, bool) and bool not in wanted)):
-            raise _fail(file, f"{where}.{key}", value, wanted)
+            return key
+    return None
+
+
+def _check_keys(file: str, where: str, data: Mapping[str, Any], keys: Mapping[str, tuple[type, ...]]) -> None:
+    bad = _bad_key(data, keys)
+    if bad is not None:
+        raise _fail(file, f"{where}.{bad}", data[bad], keys[bad])
+
+
+def _check_columns(file: str, where: str, columns: Mapping[str, Any], keys: Mapping[str, tuple[type, ...]]) -> None:
+    """Every column spec of a node or table: an object whose keys have their types. The place is spelled
+    out only on failure (10,000 catalog columns are checked on every run)."""
+    for column, spec in columns.items():
+        if not isinstance(spec, dict):
+            raise _fail(file, f"{where}.columns[{column!r}]", spec, _OBJ)
+        bad = _bad_key(spec, keys)
+        if bad is not None:
+            raise _fail(file, f"{where}.columns[{column!r}].{bad}", spec[bad], keys[bad])
 
 
 def section(file: str, raw: Mapping[str, Any], name: str) -> dict[str, Any]:
@@ -101,10 +120,7 @@ def check_node(section_name: str, key: str, data: Mapping[str, Any]) -> None:
     depends = (data.get("depends_on") or {}).get("nodes")
     if depends is not None and not (isinstance(depends, list) and all(isinstance(d, str) for d in depends)):
         raise _fail("manifest.json", f"{where}.depends_on.nodes", depends, _LIST)
-    for column, spec in (data.get("columns") or {}).items():
-        if not isinstance(spec, dict):
-            raise _fail("manifest.json", f"{where}.columns[{column!r}]", spec, _OBJ)
-        _check_keys("manifest.json", f"{where}.columns[{column!r}]", spec, COLUMN_KEYS)
+    _check_columns("manifest.json", where, data.get("columns") or {}, COLUMN_KEYS)
 
 
 def check_catalog(raw: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
@@ -115,9 +131,6 @@ def check_catalog(raw: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
         for uid, table in tables.items():
             where = f"{name}[{uid!r}]"
             _check_keys("catalog.json", where, table, CATALOG_TABLE_KEYS)
-            for column, spec in (table.get("columns") or {}).items():
-                if not isinstance(spec, dict):
-                    raise _fail("catalog.json", f"{where}.columns[{column!r}]", spec, _OBJ)
-                _check_keys("catalog.json", f"{where}.columns[{column!r}]", spec, CATALOG_COLUMN_KEYS)
+            _check_columns("catalog.json", where, table.get("columns") or {}, CATALOG_COLUMN_KEYS)
         merged.update(tables)
     return merged

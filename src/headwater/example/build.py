@@ -68,13 +68,15 @@ def _docs_generate_keeping_run_results(project_dir: Path, database: Path, check:
     return docs
 
 
-def rebuild_models(project_dir: Path) -> tuple[DbtResult, ...]:
+def rebuild_models(project_dir: Path, *, score: bool = True) -> tuple[DbtResult, ...]:
     """Rebuild after a change, the way a scheduled pipeline does: `dbt run` (full refresh, so incremental
     models see the change too; a failing test must not stop the marts from being rebuilt), then refresh
     the artifacts with `dbt docs generate`. Model failures are returned, not raised: a schema fault can
-    legitimately break a model."""
+    legitimately break a model. `score=False` leaves the ML scoring models (tag `ml`) as they were: they
+    load MLflow and cost most of a rebuild, and a fault checked on the marts never reads them."""
     project_dir = project_dir.resolve()
     database = database_path(project_dir)
-    run = run_dbt(project_dir, "run", "--full-refresh", duckdb_path=database, check=False)
+    skip_ml = () if score else ("--exclude", "tag:ml")
+    run = run_dbt(project_dir, "run", "--full-refresh", *skip_ml, duckdb_path=database, check=False)
     docs = _docs_generate_keeping_run_results(project_dir, database, check=False)
     return run, docs

@@ -20,7 +20,7 @@ from typing import Literal
 
 import duckdb
 
-from headwater.errors import ConfigError, suggest
+from headwater.errors import ConfigError
 from headwater.example.build import database_path, read_build_rows
 from headwater.example.generate import AS_OF, generate
 
@@ -75,6 +75,9 @@ class Fault:
     expectation: ExpectedFailure
     _apply: Callable[[Path], None] = field(repr=False, compare=False)
     _revert: Callable[[Path], None] = field(repr=False, compare=False)
+    # A file the fault edits: (file, old text, new text). The lines `new` spans are where the cause is written.
+    edit: tuple[str, str, str] | None = None
+    base: str = ""  # a variant of this fault of FAULTS: the same warehouse change, another declaration
 
     def apply(self, project_dir: Path) -> None:
         self._apply(project_dir.resolve())
@@ -130,7 +133,7 @@ def _code_fault(
     fault_id: str, description: str, truth: GroundTruth, expectation: ExpectedFailure, path: str, old: str, new: str
 ) -> Fault:
     apply, revert = _edit_model(path, old, new)
-    return Fault(fault_id, "code", description, truth, expectation, apply, revert)
+    return Fault(fault_id, "code", description, truth, expectation, apply, revert, (path, old, new))
 
 
 _STALE_SINCE = AS_OF - timedelta(days=3)
@@ -182,7 +185,7 @@ _ALL: tuple[Fault, ...] = (
         "data",
         "~2% of raw.orders point at customer_id values that raw.customers does not have (orphan FKs)",
         # orphans at the source: the keys are absent from raw.customers as well, so the walk asks raw.orders
-        GroundTruth(source_id("orders"), ("customer_id",), "source_data"),
+        GroundTruth(source_id("orders"), ("customer_id",), "source_data", where="name: customer_id"),
         ExpectedFailure("fct_orders", "customer_region", "not_null"),
         "UPDATE raw.orders SET customer_id = customer_id + 1000000 WHERE hash(order_id, 105) % 100 < 2",
     ),
@@ -218,8 +221,8 @@ _ALL: tuple[Fault, ...] = (
         ),
         ExpectedFailure("fct_order_items", "category", "not_null"),
         "models/intermediate/int_order_items_enriched.sql",
-        "inner join products",
-        "left join products",
+        "inner join products\n    on items.product_id = products.product_id",
+        "left join products\n    on items.product_id = products.product_id",
     ),
     _code_fault(
         "fraud_join_key_fanout",
@@ -293,15 +296,51 @@ _ALL: tuple[Fault, ...] = (
         "select customer_id, country_code, segment, signup_date from {{ ref('stg_customers') }}\n"
         "    where signup_date < date '2025-06-01'",
     ),
+    _code_fault(
+        "country_code_lowered_upstream",
+        "stg_customers lower-cases country_code instead of upper-casing it: the join to the country seed two "
+        "models downstream, unchanged, finds no country for any customer",
+        # the key is changed upstream of the join, in a parent model: the expression there, not the join
+        GroundTruth(model_id("stg_customers"), ("country_code",), "expression", where="lower(country_code)"),
+        ExpectedFailure("fct_orders", "customer_region", "not_null"),
+        "models/staging/stg_customers.sql",
+        "upper(country_code) as country_code",
+        "lower(country_code) as country_code",
+    ),
 )
 
 FAULTS: dict[str, Fault] = {fault.id: fault for fault in _ALL}
 
 
-def get_fault(fault_id: str) -> Fault:
-    try:
-        return FAULTS[fault_id]
-    except KeyError:
-        raise ConfigError(
-            f"unknown fault {fault_id!r}.{suggest(fault_id, FAULTS)} `headwater example faults` lists them."
-        ) from None
+def _untyped(base: Fault, column: str, declared: str, needs_history: bool) -> Fault:
+    """`base` in a project that declares no `data_type` for the column (most projects declare none): the
+    source's YAML entry loses its type, so only the warehouse's type today, or the last good state, says
+    what the column was. The cause is written on that entry's line (the edit's)."""
+    path = "models/staging/_sources.yml"
+    strip, restore = _edit_model(path, f"{{name: {column}, data_type: {declared}}}", f"{{name: {column}}}")
+
+    def apply(project_dir: Path) -> None:
+        strip(project_dir)
+        base.apply(project_dir)
+
+    def revert(project_dir: Path) -> None:
+        base.revert(project_dir)
+        restore(project_dir)
+
+    truth = GroundTruth(base.truth.node, base.truth.columns, base.truth.mechanism, f"name: {column}", needs_history)
+    description = f"{base.description}, in a project that declares no data_type for it"
+    edit = (path, f"{{name: {column}, data_type: {declared}}}", f"{{name: {column}}}")
+    return Fault(f"{base.id}_untyped", base.kind, description, truth, base.expectation, apply, revert, edit, base.id)
+
+
+# The schema faults again where no type is declared. Kept apart from FAULTS: a declaration changes no model,
+# so tests make them from the base fault's rebuilt copy (tests/trace/faultcases.drop_declared_types) rather
+# than rebuild each, as the suites over FAULTS do.
+UNTYPED: dict[str, Fault] = {
+    fault.id: fault
+    for fault in (
+        _untyped(FAULTS["rename_product_name"], "product_name", "varchar", needs_history=False),
+        # a VARCHAR that the staging cast cannot read: a retyped source or a cast that was always wrong?
+        _untyped(FAULTS["retype_payment_amount"], "amount", '"decimal(12,2)"', needs_history=True),
+    )
+}

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from great_expectations.execution_engine.sparkdf_execution_engine import SparkDFExecutionEngine
 from great_expectations.expectations.expectation import BatchExpectation, ColumnAggregateExpectation
 from great_expectations.validator.metric_configuration import MetricConfiguration
 
@@ -30,6 +31,8 @@ def _add_metric(expectation: Any, dependencies: Any, name: str, value_kwargs: di
 
 
 def _dialect(execution_engine: Any) -> str | None:
+    if isinstance(execution_engine, SparkDFExecutionEngine):  # Spark's type names (headwater.gx.spark)
+        return "spark"
     return m.sql_dialect(execution_engine) if hasattr(execution_engine, "dialect_name") else "duckdb"
 
 

@@ -21,7 +21,7 @@ import random
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -58,6 +58,8 @@ class HistoryStore:
     lock_timeout: float = 60.0  # seconds a writer waits for the DuckDB file lock
     retries: int = 0  # transactions retried on a lock or conflict (for tests and benchmarks)
     _migrated: bool = False
+    _reading: bool = field(default=False, repr=False, compare=False)  # inside `reading()`
+    _held: Any = field(default=None, repr=False, compare=False)  # the connection `reading()` keeps open
 
     def describe(self) -> str:
         if self.kind == "duckdb":
@@ -114,8 +116,31 @@ class HistoryStore:
                 time.sleep(max(0.0, min(pause, deadline - time.monotonic())))
 
     @contextmanager
+    def reading(self) -> Iterator[None]:
+        """Run the transactions inside on one connection, opened by the first and closed on the way out.
+
+        A trace reads the snapshot headers, six tables of them and the check outcomes: one DuckDB open
+        instead of nine (an open costs tens of milliseconds; they were most of a trace's history cost on a
+        1,000-model store). The file stays locked only for the block, so keep it to the reads."""
+        if self._reading:
+            yield
+            return
+        self._reading = True
+        try:
+            yield
+        finally:
+            self._reading = False
+            held, self._held = self._held, None
+            if held is not None:
+                with suppress(Exception):
+                    held.close()
+
+    @contextmanager
     def _transaction(self) -> Iterator[Any]:
-        conn = self._connect()
+        conn = self._held if self._held is not None else self._connect()
+        if self._reading:
+            self._held = conn
+        done = False
         try:
             # A DuckDB cursor is a connection of its own: the transaction runs on `conn` itself.
             cursor = conn if self.kind == "duckdb" else conn.cursor()
@@ -128,8 +153,12 @@ class HistoryStore:
                     conn.rollback()
                 raise
             conn.commit()
+            done = True
         finally:
-            conn.close()
+            if not done and self._held is conn:  # a failed transaction's connection is not reused by a retry
+                self._held = None
+            if self._held is not conn:
+                conn.close()
 
     # -- schema -------------------------------------------------------------------------------
     def version(self) -> int:

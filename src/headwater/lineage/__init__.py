@@ -15,9 +15,13 @@ API (stable; other packages rely on it)
   summary and per-model results are read only when edges are asked for. A corrupt/foreign cache is ignored.
   `workers=None` forks one analysis process per CPU (the CLI does);
   `always_qualify=True` runs sqlglot's `qualify()` on every model (a cross-check; slower).
+  `edge_text=False` (a caller that reads only `stats()`, like `--stats`) leaves the edges' SQL text and
+  lines empty, unless a cache is written (it stores them).
 - `LineageGraph`:
   - `model(unique_id) -> ModelLineage` (columns, edges, dialect, error); sources/seeds give no edges.
-  - `columns_of(unique_id) -> tuple[str, ...]` (lower-cased), `node_id(name_or_id_or_source.table)`.
+  - `columns_of(unique_id) -> tuple[str, ...]`, `node_id(name_or_id_or_source.table)`. Column names are
+    lower-cased, except where the dialect keeps a quoted name's case (`headwater.lineage.names`: PostgreSQL
+    and Snowflake `"Amount"` stay `Amount`, distinct from `amount`; Snowflake's `"amount"` is `"amount"`).
   - `edges_into(ColumnRef) -> tuple[Edge, ...]`: the VALUE edges into that column (passthrough, rename,
     cast, expression, aggregate, window, unknown) followed by the ROW edges of its model.
   - `edges_from(ColumnRef)`, `upstream(ref, depth=None, rows=True)`, `downstream(ref, depth=None,
@@ -49,6 +53,9 @@ API (stable; other packages rely on it)
     function. A UDF's argument keeps its own EXPRESSION edge next to the UNKNOWN one. A row condition on
     something unknown is an UNKNOWN edge carrying the condition's text.
     When a whole model cannot be analysed, `ModelLineage.error` says why and every column gets UNKNOWN.
+  - A resolved edge may carry a note in `reason`: "quoted string: ..." on a literal that is a double-quoted
+    string in a dialect where double quotes delimit strings (MySQL-family, BigQuery, Spark/Databricks)
+    and that exactly names a column of a source (the dialect's reading is kept; the note says so).
   - `location.line` is a line of the model file (raw SQL); when the expression was not found there,
     `location.compiled` is True and the line is in the compiled SQL.
 """

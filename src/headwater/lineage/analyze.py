@@ -16,9 +16,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
+from functools import lru_cache
 
 import sqlglot
 from sqlglot import exp
+from sqlglot.dialects.dialect import Dialect
 from sqlglot.errors import SqlglotError
 from sqlglot.optimizer.qualify import qualify
 from sqlglot.optimizer.scope import Scope, build_scope
@@ -53,7 +55,7 @@ def analyze_model(
         line = sql.count("\n", 0, jinja.start()) + 1
         return failed(node_id, fallback_columns, f"jinja remnant: compiled SQL line {line} still holds Jinja")
     try:
-        tree = sqlglot.parse_one(sql, dialect=dialect)
+        tree = sqlglot.parse_one(sql, dialect=_dialect(dialect))
     except SqlglotError as err:
         return failed(node_id, fallback_columns, f"unparseable SQL: {_first_line(err)}")
     if not isinstance(tree, exp.Query):
@@ -94,6 +96,12 @@ def analyze_model(
         return _lineage(ctx, node_id, root, fallback_columns)
     except Exception as err:  # one odd model must not stop the project; it says why
         return failed(node_id, fallback_columns, f"unanalysable SQL: {type(err).__name__}: {_first_line(err)}")
+
+
+@lru_cache(maxsize=16)
+def _dialect(name: str) -> Dialect:
+    """One Dialect instance per name: `parse_one(sql, dialect=<str>)` builds a new one for every model."""
+    return Dialect.get_or_raise(name)
 
 
 def _no_columns(_: str) -> tuple[str, ...] | None:
@@ -145,4 +153,4 @@ def _edges_for(ctx: Context, target: str, leaves: list[Leaf]) -> Iterator[RawEdg
             continue
         seen.add(key)
         text, line, compiled = ctx.locator.locate(leaf.step) if leaf.step is not None else ("", None, False)
-        yield RawEdge(target, kind, leaf.node, leaf.column, text, line, compiled, leaf.reason)
+        yield RawEdge(target, kind, leaf.node, leaf.column, text, line, compiled, leaf.reason or leaf.note)

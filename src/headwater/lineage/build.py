@@ -18,6 +18,7 @@ from headwater.lineage.cache import FORMAT, LineageCache, node_key
 from headwater.lineage.compact import RawEdge, RawLineage
 from headwater.lineage.graph import NO_COMPILED_SQL, LineageGraph, LineageStats
 from headwater.lineage.parallel import run_batch
+from headwater.lineage.python_models import registry_key
 from headwater.lineage.schemas import SchemaBook
 
 if TYPE_CHECKING:
@@ -68,6 +69,7 @@ def build_lineage(
     workers: int | None = 1,
     always_qualify: bool = False,
     only: Iterable[str] | None = None,
+    edge_text: bool = True,
 ) -> LineageGraph:
     """Column lineage of every model and snapshot (`only`: of the given nodes and their ancestors alone,
     e.g. what a trace of one failing node needs; such a graph knows nothing downstream of them).
@@ -77,10 +79,12 @@ def build_lineage(
     None means one forked worker per CPU (the CLI's default; Linux only, used for 64+ models to analyse).
     `always_qualify`: run sqlglot's qualify on every model instead of only where the fast pass falls back
     (slower; the two agree on every shared corpus, which tests/lineage/test_corpora.py checks).
+    `edge_text=False`: the caller reads `stats()` alone (the CLI's `--stats`), so the analysis skips the
+    edges' SQL text and file:line (~15% of a cold run); ignored when a cache is written, which stores them.
     """
     closure = upstream_closure(artifacts.manifest, only) if only is not None else None
     with gc_frozen():
-        return _build(artifacts, cache_dir, use_cache, workers, always_qualify, closure)
+        return _build(artifacts, cache_dir, use_cache, workers, always_qualify, closure, edge_text)
 
 
 def upstream_closure(manifest: Manifest, node_ids: Iterable[str]) -> frozenset[str]:
@@ -104,6 +108,7 @@ def _build(
     workers: int | None,
     always_qualify: bool,
     closure: frozenset[str] | None = None,
+    edge_text: bool = True,
 ) -> LineageGraph:
     started = time.perf_counter()
     manifest = artifacts.manifest
@@ -142,7 +147,8 @@ def _build(
             known_stats=stats,
         )
         return graph
-    results, analysed = _results(manifest, book, cache, workers, always_qualify, closure)
+    where = edge_text or cache.path is not None
+    results, analysed = _results(manifest, book, cache, workers, always_qualify, closure, where)
     if closure is None:  # a partial run keeps the other models' entries and writes no summary
         cache.prune(results)
     cache.save()
@@ -173,9 +179,11 @@ def _results(
     workers: int | None,
     always_qualify: bool,
     closure: frozenset[str] | None = None,
+    where: bool = True,
 ) -> tuple[dict[str, RawLineage], int]:
-    """Every analysed node's lineage in topological order, from the cache where its key matches."""
-    analyser = _Analyser(manifest, book, fast=not always_qualify)
+    """Every analysed node's lineage in topological order, from the cache where its key matches (`where`:
+    with the edges' text and lines, see `Locator`)."""
+    analyser = _Analyser(manifest, book, fast=not always_qualify, where=where)
     order = [
         uid for uid in topological_order(manifest)
         if uid in manifest.nodes and manifest.nodes[uid].resource_type in ANALYSED_TYPES
@@ -197,9 +205,15 @@ def _results(
                 deferred.append(node_id)
                 blocked.add(node_id)
                 continue
-            fallback = tuple(n.lower() for n, _ in book.declared(node_id) or ())
+            fallback = book.declared_names(node_id)
+            if cache.path is None:  # --no-cache: no key to compute, nothing to look up
+                batch.append((node_id, fallback, ""))
+                if not book.from_catalog(node_id):
+                    blocked.add(node_id)
+                continue
             key = node_key(
                 [FORMAT, book.dialect, node.checksum, node.compiled_code or "", *fallback]
+                + list(registry_key(node, book.project_root))  # a python model's registered feature list
                 + [book.signature(p) for p in sorted(node.depends_on)]
             )
             hit = cache.get(node_id, key)
@@ -238,8 +252,9 @@ class _Analyser:
         collect_tree()
         return result
 
-    def __init__(self, manifest: Manifest, book: SchemaBook, fast: bool = True) -> None:
+    def __init__(self, manifest: Manifest, book: SchemaBook, fast: bool = True, where: bool = True) -> None:
         self.fast = fast
+        self.where = where
         self.manifest = manifest
         self.book = book
         self._tables: dict[tuple[str, str, str], str | None] = {}
@@ -255,7 +270,7 @@ class _Analyser:
         if node.language == "python":
             from headwater.lineage.python_models import python_model_lineage
 
-            return python_model_lineage(node, fallback, self.book.column_names)
+            return python_model_lineage(node, fallback, self.book.column_names, self.book.project_root)
         if node.language != "sql":
             return failed(node.unique_id, fallback, f"python model: {node.language} models are not analysed")
         if not node.compiled_code:
@@ -276,7 +291,7 @@ class _Analyser:
             lambda: self.book.mapping_schema(relations),
             self._resolve_table,
             resolve_ephemeral,
-            Locator(node.compiled_code, node.raw_code, self.book.dialect),
+            Locator(node.compiled_code, node.raw_code, self.book.dialect, where=self.where),
             fallback,
             table_columns=self.book.column_names,
             fast=self.fast,

@@ -24,7 +24,7 @@ from headwater.lineage.compact import RawLineage
 
 # Bump FORMAT whenever the analysis would give different edges for the same SQL: the cache key holds it,
 # so results of an older analysis are never served. The file also records headwater's and sqlglot's versions.
-FORMAT = "headwater-lineage/6"
+FORMAT = "headwater-lineage/7"
 FILE_NAME = "lineage.json"
 SUMMARY_NAME = "summary.json"
 
@@ -85,6 +85,8 @@ class LineageCache:
         return None
 
     def put(self, node_id: str, key: str, result: RawLineage) -> None:
+        if self.path is None:  # --no-cache: nothing will be written, so nothing is encoded
+            return
         self._entries[node_id] = [key, result.to_json()]
         self.dirty = True
 

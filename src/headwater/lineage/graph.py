@@ -138,11 +138,12 @@ class LineageGraph:
         return self.manifest.find_node(name).unique_id
 
     def columns_of(self, node: str) -> tuple[str, ...]:
-        """Output columns (lower-cased) of a model, snapshot, seed or source, as far as they are known."""
+        """Output columns of a model, snapshot, seed or source, as far as they are known: lower-cased, except
+        names the dialect keeps the case of (`headwater.lineage.names`)."""
         raw = self.raw.get(node)
         if raw is not None:
             return raw.columns
-        return tuple(n.lower() for n, _ in self._book.columns(node) or ())
+        return self._book.column_names(node) or ()
 
     def model(self, unique_id: str) -> ModelLineage:
         found = self._models.get(unique_id)
@@ -185,7 +186,7 @@ class LineageGraph:
                 grouped.setdefault(edge.target.column, []).append(edge)
             by_target = {k: tuple(v) for k, v in grouped.items()}
             self._by_target[ref.node] = by_target
-        return by_target.get(ref.column.lower(), ())
+        return by_target.get(ref.column) or by_target.get(ref.column.lower(), ())
 
     def edges_from(self, ref: ColumnRef) -> tuple[Edge, ...]:
         """Edges whose source is `ref` (a row edge counts once per column of the model it feeds)."""
@@ -197,7 +198,8 @@ class LineageGraph:
                         reverse.setdefault(ColumnRef(e.source_node, e.source_column), []).append((node_id, e))
             self._reverse = reverse
         out: list[Edge] = []
-        for node_id, e in self._reverse.get(ColumnRef(ref.node, ref.column.lower()), ()):
+        found = self._reverse.get(ref) or self._reverse.get(ColumnRef(ref.node, ref.column.lower())) or []
+        for node_id, e in found:
             file = self.manifest[node_id].original_file_path
             targets = [e.target] if e.target else list(self.raw[node_id].columns)
             out.extend(self._edge(node_id, file, e, t) for t in targets)
@@ -235,7 +237,8 @@ class LineageGraph:
         if self._resolved is None:
             self._compute_stats()
         assert self._resolved is not None
-        return ref.column.lower() in self._resolved.get(ref.node, set())
+        resolved = self._resolved.get(ref.node, set())
+        return ref.column in resolved or ref.column.lower() in resolved
 
     def stats(self) -> LineageStats:
         """Coverage of the whole manifest (from the cache summary when nothing changed)."""

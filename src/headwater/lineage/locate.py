@@ -21,26 +21,35 @@ MAX_CHARS = 240
 
 
 class Locator:
-    def __init__(self, compiled: str, raw: str, dialect: str) -> None:
+    """`where=False`: for a run that reads no edge text (`--stats` with no cache to write): value edges get no
+    text, row conditions their text alone (row edges are told apart by it, so the counts stay the same) and
+    no line; the raw file is never searched."""
+
+    def __init__(self, compiled: str, raw: str, dialect: str, where: bool = True) -> None:
+        self.where = where
+        self.text = compiled
         self.lines = compiled.splitlines()
         self.dialect = dialect
-        self._raw_index: dict[str, list[int]] = {}
+        self._raw_index: dict[str, list[int]] | None = None  # built on the first line looked up
         self._raw = raw
         self._aligned: dict[int, int] | None = None
-        for number, line in enumerate(raw.splitlines(), start=1):
-            self._raw_index.setdefault(line.strip(), []).append(number)
         self._memo: dict[int, tuple[str, int | None, bool]] = {}
         self._compiled_index: dict[str, list[int]] | None = None
 
-    def locate(self, node: exp.Expr | str) -> tuple[str, int | None, bool]:
+    def locate(self, node: exp.Expr | str, keyed: bool = False) -> tuple[str, int | None, bool]:
         """(text, line, compiled): line is 1-based in the raw file, or in the compiled SQL if `compiled`.
-        A string is a column that `select *` expanded to: it has no line of its own."""
+        A string is a column that `select *` expanded to: it has no line of its own. `keyed`: the caller
+        tells edges apart by the text, so even a Locator without `where` must give it."""
+        if not self.where and not keyed:
+            return "", None, False
         if isinstance(node, str):
             return node, None, True
         key = id(node)
         found = self._memo.get(key)
         if found is None:
             found = self._locate(node)
+            if not self.where:
+                found = (found[0], None, False)  # the text that tells row edges apart, and nothing else
             self._memo[key] = found
         return found
 
@@ -60,6 +69,8 @@ class Locator:
             text += " ..."  # a long CASE: its first lines say what it is; the line number finds the rest
         if len(text) > MAX_CHARS:  # SQL written on one long line: the expression alone, generated
             text = node.sql(self.dialect)[:MAX_CHARS]
+        if not self.where:
+            return text, None, False
         raw_line = self._raw_line(first)
         if raw_line is not None:
             return text, raw_line, False
@@ -67,6 +78,10 @@ class Locator:
 
     def _raw_line(self, compiled_line: int) -> int | None:
         text = self.lines[compiled_line - 1].strip()
+        if self._raw_index is None:
+            self._raw_index = {}
+            for number, line in enumerate(self._raw.splitlines(), start=1):
+                self._raw_index.setdefault(line.strip(), []).append(number)
         candidates = self._raw_index.get(text)
         if not candidates:
             return self._macro_line(compiled_line)

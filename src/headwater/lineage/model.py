@@ -40,7 +40,8 @@ class EdgeKind(StrEnum):
 
 @dataclass(frozen=True, order=True)
 class ColumnRef:
-    """A column of a dbt node. `node` is the unique_id; `column` is lower-cased."""
+    """A column of a dbt node. `node` is the unique_id; `column` is lower-cased, except a name whose case the
+    dialect keeps (a quoted `"Amount"` in PostgreSQL or Snowflake: see `headwater.lineage.names`)."""
 
     node: str
     column: str

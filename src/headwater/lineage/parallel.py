@@ -7,6 +7,7 @@ them; only node ids go out and compact `RawLineage` tuples come back. Where `for
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 from collections.abc import Sequence
@@ -36,14 +37,19 @@ def run_batch(
     count = min(count, len(batch) // (MIN_PARALLEL // 2) or 1)
     if count <= 1 or len(batch) < MIN_PARALLEL or "fork" not in multiprocessing.get_all_start_methods():
         return [analyser.analyse_id(node_id, fallback) for node_id, fallback, _ in batch]
-    import headwater.lineage.analyze  # noqa: F401  - imported once here, shared by every forked worker
-
+    # The first model is analysed here: it imports the dialect's parser and generator modules and fills
+    # sqlglot's lazy tables once, before the fork, instead of once in every worker.
+    first_id, first_fallback, _ = batch[0]
+    first = analyser.analyse_id(first_id, first_fallback)
     global _ANALYSER
     _ANALYSER = analyser
+    # Everything alive now goes to the collector's permanent generation: a worker's young collections
+    # (`build.collect_tree`) then never walk, and so never copy, the pages it shares with this process.
+    gc.freeze()
     try:
         with multiprocessing.get_context("fork").Pool(count) as pool:
-            tasks = [(node_id, fallback) for node_id, fallback, _ in batch]
-            return pool.starmap(_work, tasks, chunksize=max(1, len(tasks) // (count * 8)))
+            tasks = [(node_id, fallback) for node_id, fallback, _ in batch[1:]]
+            return [first, *pool.starmap(_work, tasks, chunksize=max(1, len(tasks) // (count * 8)))]
     finally:
         _ANALYSER = None
 

@@ -37,18 +37,18 @@ def pivot_leaves(ctx: Context, scope: Scope | None, table: exp.Table, name: str,
     pivot: exp.Pivot = pivots[0]
     relation = pivoted_relation(ctx, scope, table)
     if pivot.unpivot:
-        return _unpivot(pivot, relation, name, resolve)
-    return _pivot(pivot, relation, name, resolve)
+        return _unpivot(ctx, pivot, relation, name, resolve)
+    return _pivot(ctx, pivot, relation, name, resolve)
 
 
-def _pivot(pivot: exp.Pivot, relation: Source, name: str, resolve: Resolve) -> list[Leaf]:
-    produced = {c.name.lower() for c in pivot.args.get("columns") or ()}
-    consumed = {c.name.lower() for e in (*pivot.expressions, *pivot.fields) for c in e.find_all(exp.Column)}
+def _pivot(ctx: Context, pivot: exp.Pivot, relation: Source, name: str, resolve: Resolve) -> list[Leaf]:
+    produced = {ctx.name(c) for c in pivot.args.get("columns") or ()}
+    consumed = {ctx.name(c) for e in (*pivot.expressions, *pivot.fields) for c in e.find_all(exp.Column)}
     if name in produced or (not produced and name not in consumed and _is_pivot_name(pivot, name)):
         if len(pivot.expressions) != 1:
             return [unknown(f"pivot: {name} is one of several aggregates of a PIVOT, which cannot be told apart")]
         aggregate = pivot.expressions[0]
-        values = [c.name.lower() for c in aggregate.find_all(exp.Column)]
+        values = [ctx.name(c) for c in aggregate.find_all(exp.Column)]
         if not values:  # count(*): a number, not a column's value
             return [Leaf(None, None, AGG, True, aggregate)]
         return [_step(leaf, AGG, aggregate) for value in values for leaf in resolve(relation, value)]
@@ -63,17 +63,17 @@ def _is_pivot_name(pivot: exp.Pivot, name: str) -> bool:
     return name in names or name.strip("'\"") in {n.strip("'\"") for n in names}
 
 
-def _unpivot(pivot: exp.Pivot, relation: Source, name: str, resolve: Resolve) -> list[Leaf]:
+def _unpivot(ctx: Context, pivot: exp.Pivot, relation: Source, name: str, resolve: Resolve) -> list[Leaf]:
     fields = pivot.fields
-    values = [e.name.lower() for e in pivot.expressions]
+    values = [ctx.name(e) for e in pivot.expressions]
     if len(fields) != 1 or not isinstance(fields[0], exp.In) or len(values) != 1:
         return [unknown(f"unpivot: {name} comes from a multi-column UNPIVOT, which is not analysed")]
     field = fields[0]
-    label = field.this.name.lower()
+    label = ctx.name(field.this)
     sources = [e.this if isinstance(e, exp.PivotAlias) else e for e in field.expressions]
     if any(not isinstance(s, exp.Column) for s in sources):
         return [unknown(f"unpivot: {name} comes from an UNPIVOT of column groups, which is not analysed")]
-    unpivoted = [s.name.lower() for s in sources]
+    unpivoted = [ctx.name(s) for s in sources]
     if name == values[0]:
         return [_step(leaf, PASS, pivot) for column in unpivoted for leaf in resolve(relation, column)]
     if name == label:

@@ -92,17 +92,23 @@ def render_mermaid(edges: Iterable[Edge]) -> str:
 
     body: list[str] = []
     for e in dict.fromkeys(edges):
-        src = str(e.source) if e.source else f"unknown: {e.reason or e.expression}"[:80]
+        src = str(e.source) if e.source else f"unknown: {_sourceless(e)}"[:80]
         kind = e.kind.value + (f" {e.join_side}" if e.join_side else "")
         body.append(f'    {node(src)} -->|{kind}| {node(str(e.target))}')
     head = ["flowchart LR"] + [f'    {i}["{_escape(n)}"]' for n, i in ids.items()]
     return "\n".join(head + body)
 
 
+def _sourceless(edge: Edge) -> str:
+    """What stands for an edge without a source column: an unknown edge's reason, a literal's text (a
+    literal's reason is a note about it, not its value)."""
+    return (edge.reason or edge.expression) if edge.kind == "unknown" else (edge.expression or edge.reason)
+
+
 def render_dot(edges: Iterable[Edge]) -> str:
     lines = ["digraph lineage {", "  rankdir=LR;", "  node [shape=box];"]
     for e in dict.fromkeys(edges):
-        src = str(e.source) if e.source else f"unknown: {e.reason or e.expression}"[:80]
+        src = str(e.source) if e.source else f"unknown: {_sourceless(e)}"[:80]
         kind = e.kind.value + (f" {e.join_side}" if e.join_side else "")
         style = ', style="dashed"' if e.kind.is_row_edge else ""
         lines.append(f'  "{_escape(src)}" -> "{_escape(str(e.target))}" [label="{kind}"{style}];')

@@ -74,7 +74,7 @@ def _scope_row_edges(ctx: Context, scope: Scope) -> Iterator[RawEdge]:
         for key in group.expressions:
             if isinstance(key, exp.Literal) and key.is_int and 0 < int(key.name) <= len(names):
                 # GROUP BY 2: the key is the second projection
-                text, line, compiled = ctx.locator.locate(key.parent or key)
+                text, line, compiled = ctx.locator.locate(key.parent or key, keyed=True)
                 leaves = column_leaves(ctx, scope, names[int(key.name) - 1]) or []
                 yield from _edges_from_leaves(leaves, "group", "", text, line, compiled)
             else:
@@ -82,9 +82,9 @@ def _scope_row_edges(ctx: Context, scope: Scope) -> Iterator[RawEdge]:
 
 
 def _using_edges(ctx: Context, scope: Scope, join: exp.Join, using: list[exp.Expr], side: str) -> Iterator[RawEdge]:
-    text, line, compiled = ctx.locator.locate(join)
+    text, line, compiled = ctx.locator.locate(join, keyed=True)
     for identifier in using:
-        name = identifier.name.lower()
+        name = ctx.name(identifier)
         for _, source in scope.selected_sources.values():
             if has_column(ctx, source, name) is not False:
                 leaves = resolve_in_source(ctx, source, name, None, scope)
@@ -95,7 +95,7 @@ def _condition_edges(ctx: Context, scope: Scope, condition: exp.Expr, kind: str,
     parts = parts_of(condition)
     if not parts.columns and not parts.subqueries:
         return  # `having count(*) > 0`: no column decides it, and its text is never needed
-    text, line, compiled = ctx.locator.locate(condition)
+    text, line, compiled = ctx.locator.locate(condition, keyed=True)
     for column in parts.columns:
         yield from _edges_from_leaves(resolve_column(ctx, scope, column), kind, side, text, line, compiled)
     for sub in parts.subqueries:

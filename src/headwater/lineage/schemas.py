@@ -31,6 +31,7 @@ class SchemaBook:
         self.dialect = sqlglot_dialect(self.manifest.dialect)
         self.catalog = artifacts.catalog
         self._root = _project_root(artifacts)
+        self.project_root = self._root  # public: python models resolve their model store against it
         # Filled on first use per node (a warm run answered from the cache summary reads none of them).
         self._declared: dict[str, Columns | None] = {}  # from catalog, a seed's CSV header, or YAML
         self.inferred: dict[str, Columns] = {}  # from this run's lineage
@@ -39,6 +40,7 @@ class SchemaBook:
         self._names: dict[str, tuple[str, ...]] = {}
         self._schema: MappingSchema | None = None
         self._added: set[str] = set()
+        self._case: str | None = None
 
     def declared(self, node_id: str) -> Columns | None:
         """Columns from catalog.json, else a seed's CSV header, else YAML; None when none declares them."""
@@ -69,15 +71,45 @@ class SchemaBook:
             return declared
         return self.inferred.get(node_id) or declared
 
+    @property
+    def case(self) -> str:
+        """How the dialect treats the case of column names (`names.column_case`), looked up on first use."""
+        if self._case is None:
+            from headwater.lineage.names import column_case
+
+            self._case = column_case(self.dialect)
+        return self._case
+
     def column_names(self, node_id: str) -> tuple[str, ...] | None:
-        """Lower-cased column names, in order, or None when the node's columns are unknown."""
+        """Canonical column names (`headwater.lineage.names`: lower case unless the dialect keeps a quoted
+        name's case), in order, or None when the node's columns are unknown."""
         names = self._names.get(node_id)
         if names is None:
             cols = self.columns(node_id)
             if cols is None:
                 return None
-            names = self._names[node_id] = tuple(dict.fromkeys(n.lower() for n, _ in cols))
+            names = self._names[node_id] = self._canonical(node_id, cols)
         return names
+
+    def declared_names(self, node_id: str) -> tuple[str, ...]:
+        """Canonical names of the declared columns (catalog, CSV header or YAML), () when none are."""
+        cols = self.declared(node_id)
+        return self._canonical(node_id, cols, inferred=False) if cols else ()
+
+    def _canonical(self, node_id: str, cols: Columns, inferred: bool = True) -> tuple[str, ...]:
+        from headwater.lineage.names import INSENSITIVE, stored, written
+
+        origin = self.origin.get(node_id)
+        case = self.case
+        if case == INSENSITIVE:  # most dialects: every name folded to lower case
+            found = [n.lower() for n, _ in cols]
+        elif origin == "inferred" and inferred:
+            found = [n for n, _ in cols]  # lineage's own output names: canonical already
+        elif origin == "catalog":
+            found = [stored(n, case) for n, _ in cols]  # as the warehouse keeps them
+        else:
+            found = [written(n, False, case) for n, _ in cols]  # YAML and CSV headers: written unquoted
+        return tuple(dict.fromkeys(found))
 
     def infer(self, node_id: str, names: tuple[str, ...]) -> None:
         if not self.from_catalog(node_id) and names and "*" not in names:
@@ -122,7 +154,7 @@ class SchemaBook:
         return hashlib.blake2b(orjson.dumps([self.dialect, *extra, rows, catalog]), digest_size=16).hexdigest()
 
     def _raw_row(self, uid: str, data: Mapping[str, Any]) -> tuple[object, ...]:
-        """A built node's row, read from its raw manifest dict as `artifacts._node` reads it (same key)."""
+        """A built node's row, read from its raw manifest dict as `dbt.nodes.node_from_dict` reads it (same key)."""
         rtype = data.get("resource_type", "")
         checksum = data.get("checksum") or {}
         return (
@@ -159,11 +191,23 @@ class SchemaBook:
             return
         try:
             table = exp.to_table(node.relation_name, dialect=self.dialect)
-            self._schema.add_table(table, {n: (t or "UNKNOWN") for n, t in cols}, dialect=self.dialect)
+            self._schema.add_table(table, self._schema_columns(node.unique_id, cols), dialect=self.dialect)
         except (SqlglotError, ValueError):
             # A relation of another nesting depth (schema.table among db.schema.table) cannot join the
             # schema; its columns are then unknown to qualify, and `select *` over it becomes UNKNOWN.
             pass
+
+
+    def _schema_columns(self, node_id: str, cols: Columns) -> dict[str, str]:
+        """Column keys for the `MappingSchema`: a stored name whose case the dialect keeps is quoted."""
+        from headwater.lineage.names import schema_key, to_stored
+
+        origin, case = self.origin.get(node_id), self.case
+        if origin == "catalog":
+            return {schema_key(n, case, self.dialect): t or "UNKNOWN" for n, t in cols}
+        if origin == "inferred":
+            return {schema_key(to_stored(n, case), case, self.dialect): t or "UNKNOWN" for n, t in cols}
+        return {n: t or "UNKNOWN" for n, t in cols}
 
 
 def _project_root(artifacts: Artifacts) -> Path | None:

@@ -17,6 +17,7 @@ from sqlglot import exp
 from sqlglot.optimizer.scope import Scope
 
 from headwater.lineage.locate import Locator
+from headwater.lineage.names import INSENSITIVE, column_case, identifier_name
 
 EPHEMERAL_PREFIX = "__dbt__cte__"
 EXTERNAL_PREFIX = "external."  # unique_id prefix of relations the SQL reads that dbt does not declare
@@ -40,6 +41,7 @@ class Leaf(NamedTuple):
     renamed: bool = False
     step: exp.Expr | str | None = None  # the projection that decides the kind and the expression text
     reason: str = ""
+    note: str = ""  # said on a resolved edge that could be misread (a MySQL "string" naming a column)
 
 
 class Output(NamedTuple):
@@ -70,6 +72,18 @@ class Context:
     _tables: dict[int, str | None] = field(default_factory=dict)
     _names: dict[int, frozenset[str] | None] = field(default_factory=dict)
     _ephemeral: dict[int, str | None] = field(default_factory=dict)
+    case: str = field(init=False)  # how the dialect treats the case of column names (`names.column_case`)
+
+    def __post_init__(self) -> None:
+        self.case = column_case(self.dialect)
+
+    def name(self, node: exp.Expr) -> str:
+        """The canonical name (`headwater.lineage.names`) of a column, alias or identifier node."""
+        if self.case == INSENSITIVE and type(node) is exp.Column:  # most names: a column, case folded
+            ident = node.args["this"]
+            if type(ident) is exp.Identifier:
+                return str(ident.args["this"]).lower()
+        return identifier_name(node, self.case)
 
     def table_uid(self, table: exp.Table) -> str | None:
         """The node a table reference reads (memoised per reference: `*` asks once per column)."""
@@ -123,7 +137,7 @@ def outputs(ctx: Context, scope: Scope) -> Outputs:
                     for name, output in expanded:
                         columns.setdefault(name, output)
                 continue
-            name = projection.alias_or_name.lower() or f"_col_{position}"  # qualify's name for `select 1 + 2`
+            name = ctx.name(projection) or f"_col_{position}"  # qualify's name for `select 1 + 2`
             columns.setdefault(name, Output(position, projection))
     found = ctx.outputs_memo[key] = Outputs(columns, stars)
     return found
@@ -150,8 +164,8 @@ def _expand_star(ctx: Context, scope: Scope, star: exp.Expr, position: int) -> l
         node = star
     if node.args.get("rename") or not sources:
         raise Fallback
-    excluded = {c.name.lower() for c in node.args.get("except_") or node.args.get("except") or ()}
-    replaced = {r.alias_or_name.lower(): r for r in node.args.get("replace") or ()}
+    excluded = {ctx.name(c) for c in node.args.get("except_") or node.args.get("except") or ()}
+    replaced = {ctx.name(r): r for r in node.args.get("replace") or ()}
     expanded: list[tuple[str, Output]] = []
     for alias, source in sources:
         names = source_columns(ctx, source)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from sqlglot import exp
 from sqlglot.optimizer.scope import Scope
 
+from headwater.lineage.names import string_quotes, written
 from headwater.lineage.pivots import pivot_by_alias, pivot_leaves
 from headwater.lineage.scopes import (
     AGG,
@@ -135,7 +136,7 @@ def projection_leaves(ctx: Context, scope: Scope, projection: exp.Expr, name: st
     rank = _classify(inner, parts)
     leaves: list[Leaf] = []
     for column in parts.columns:
-        renamed = column.name.lower() != name
+        renamed = ctx.name(column) != name
         leaves.extend(compose(leaf, rank, renamed, projection) for leaf in resolve_column(ctx, scope, column))
     for sub in parts.subqueries:
         sub_scope = scope_of(scope, sub)
@@ -148,8 +149,29 @@ def projection_leaves(ctx: Context, scope: Scope, projection: exp.Expr, name: st
             why = f"udf: {func.name}() is not a known function; its effect on the value is not analysed"
             leaves.append(unknown(why))
     if not leaves:  # a literal, now(), count(*): no upstream column
-        leaves.append(Leaf(None, None, max(rank, EXPR), True, projection))
+        leaves.append(Leaf(None, None, max(rank, EXPR), True, projection, note=_string_named_column(ctx, scope, inner)))
     return leaves
+
+
+def _string_named_column(ctx: Context, scope: Scope, inner: exp.Expr) -> str:
+    """A note when a double-quoted string, in a dialect where double quotes delimit strings (MySQL-family,
+    BigQuery, Spark/Databricks, Hive), is exactly the name of a column of a source: the dialect's reading (a
+    string) is kept, and the edge says that the author may have meant the column (MySQL's ANSI_QUOTES mode,
+    or Spark's doubleQuotedIdentifiers, would read it as one)."""
+    if not (isinstance(inner, exp.Literal) and inner.is_string) or '"' not in string_quotes(ctx.dialect):
+        return ""
+    value, start = str(inner.this), inner.meta.get("start")
+    if not isinstance(start, int) or ctx.locator.text[start : start + 1] != '"':
+        return ""  # written with single quotes (or made by sqlglot): plainly a string
+    name = written(value, True, ctx.case)
+    for alias, (_, source) in scope.selected_sources.items():
+        if has_column(ctx, source, name):
+            return (
+                f'quoted string: "{value}" is a string in {ctx.dialect} (double quotes delimit strings), '
+                f"although {alias} has a column {name}; a server that reads double quotes as identifiers "
+                "(MySQL ANSI_QUOTES) would read that column"
+            )
+    return ""
 
 
 def compose(inner: Leaf, rank: int, renamed: bool, step: exp.Expr | str) -> Leaf:
@@ -172,11 +194,13 @@ def compose(inner: Leaf, rank: int, renamed: bool, step: exp.Expr | str) -> Leaf
         rank if rank > inner.rank else inner.rank,
         renamed or inner.renamed,
         inner.step if keep_inner else step,
+        "",
+        inner.note,
     )
 
 
 def resolve_column(ctx: Context, scope: Scope, column: exp.Column) -> list[Leaf]:
-    name = column.name.lower()
+    name = ctx.name(column)
     if not column.table:
         if not ctx.qualified:
             return _resolve_unqualified(ctx, scope, column, name)

@@ -122,7 +122,30 @@ def train(
     baseline = frame_profile(training, FEATURES, FEATURE_RELATION)
     scores = pd.DataFrame({"score": model.predict_proba(training)[:, 1]})
     baseline["columns"]["score"] = frame_profile(scores, (Feature("score", "numeric", True),), "")["columns"]["score"]
+    baseline["code"] = training_code(project_dir, FEATURE_RELATION)
     return _log(project_dir, model, training, spec, metrics, baseline, shuffle_feature_order)
+
+
+def training_code(project_dir: Path, relation: str) -> dict[str, str]:
+    """unique_id -> compiled SQL of the model that builds `relation` and of the models it reads, as the last
+    dbt run compiled them: the code the training features came from, so a tracer can tell training/serving
+    skew (the same feature computed by other code now) from a change in the data."""
+    manifest_path = project_dir / "target" / "manifest.json"
+    if not manifest_path.exists():
+        return {}
+    nodes: dict[str, Any] = orjson.loads(manifest_path.read_bytes()).get("nodes") or {}
+    schema, _, name = relation.rpartition(".")
+    start = [u for u, n in nodes.items() if n.get("alias", n.get("name")) == name and (n.get("schema") or "")
+             .endswith(schema)]  # fmt: skip
+    code: dict[str, str] = {}
+    while start:
+        uid = start.pop()
+        node = nodes.get(uid)
+        if uid in code or node is None or node.get("resource_type") != "model":
+            continue
+        code[uid] = str(node.get("compiled_code") or "")
+        start.extend((node.get("depends_on") or {}).get("nodes") or ())
+    return code
 
 
 def _metrics(model: Any, training: pd.DataFrame, labels: np.ndarray[Any, Any], holdout: Any) -> dict[str, float]:

@@ -222,6 +222,7 @@ _FIXES = {
     "or update the models and the YAML that declare it",
     Mechanism.DRIFT: "find why the distribution of `{column}` moved ({detail}); re-baseline only if it is legitimate",
     Mechanism.STALE: "reload `{relation}` and repair its schedule ({detail})",
+    Mechanism.MODEL_CHANGE: "serve the previous model version again, then fix and retrain the new one ({detail})",
     Mechanism.UNKNOWN: "not determined: {detail}",
 }
 

@@ -103,11 +103,15 @@ def trace(
             project, Path(profiles_dir) if profiles_dir else None, target, timeout_seconds=timeout_seconds
         )
     )
+    state_dir = Path(state) if state is not None else None
     # Opening the warehouse (tens of ms for a large DuckDB file, a network round trip for PostgreSQL)
-    # releases the GIL: do it while the artifacts and the lineage load. A usage error still wins over an
-    # unreachable warehouse (exit 2 before 3).
-    with ThreadPoolExecutor(max_workers=1) as pool:
+    # releases the GIL: do it while the artifacts and the lineage load. So does reading the history store
+    # (a DuckDB open, then a few reads: most of its wall time on a 1,000-model store). A usage error still
+    # wins over an unreachable warehouse (exit 2 before 3), and the artifacts' errors over the history's.
+    with ThreadPoolExecutor(max_workers=2) as pool:
         opening = pool.submit(connect, config)
+        # --state loads dbt artifacts, which pauses the garbage collector: kept on this thread, after lineage
+        remembering = pool.submit(_memory, project, history, None, use_history) if state_dir is None else None
         try:
             artifacts = load_artifacts(project_dir=project, target_path=target_path, include_run_results=False)
             _stage("artifacts", started, nodes=len(artifacts.manifest.nodes))
@@ -120,13 +124,11 @@ def trace(
             asked_nodes = [q.node for q in questions if q.node]
             lineage = build_lineage(artifacts, only=asked_nodes or None)
             _stage("lineage", mark, nodes=len(artifacts.manifest.nodes))
-            memory = _memory(
-                project,
-                history,
-                Path(state) if state is not None else None,
-                use_history,
-                artifacts.manifest.metadata.project_name,
-            )
+            name = artifacts.manifest.metadata.project_name
+            if remembering is None:
+                memory = _memory(project, history, state_dir, use_history, name)
+            else:
+                memory = _of_project(remembering.result(), name)
         except BaseException:
             _close_when_open(opening)
             raise
@@ -228,7 +230,14 @@ def _question(manifest: Manifest, failed: FailedExpectation, overrides: Mapping[
     )
 
 
-def _memory(project: Path, history: str | None, state: Path | None, use_history: bool, name: str) -> Memory:
+def _of_project(memory: Memory, name: str) -> Memory:
+    """Only the snapshots of project `name` (a shared store holds several), as `load_memory(..., name)` keeps."""
+    kept = tuple(s for s in memory.snapshots if not name or s.meta.project_name in ("", name))
+    return memory if len(kept) == len(memory.snapshots) else replace(memory, snapshots=kept)
+
+
+def _memory(project: Path, history: str | None, state: Path | None, use_history: bool, name: str = "") -> Memory:
+    """The history and --state a trace compares with (`name`: this project's snapshots only; "" keeps all)."""
     from headwater.history.store import ENV_VAR, open_store, store_url
     from headwater.trace.memory import load_memory
 
@@ -243,10 +252,14 @@ def _memory(project: Path, history: str | None, state: Path | None, use_history:
             store = open_store(history, project, create=False)
         if store is not None and not explicit:
             try:  # the project's own store, found by default: one that cannot be read is a note, not a failure
-                return load_memory(store, state, name)
+                with store.reading():
+                    return load_memory(store, state, name)
             except HeadwaterError as err:
                 return replace(load_memory(None, state, name), note=f"history not used: {err}")
-    return load_memory(store, state, name)
+    if store is None:
+        return load_memory(None, state, name)
+    with store.reading():
+        return load_memory(store, state, name)
 
 
 def _trace_one(
@@ -331,12 +344,28 @@ def _trace_one(
 def _timeline(
     memory: Memory | None, artifacts: Artifacts, node: str, path: list[PathStep], column: str, causes: list[RootCause]
 ) -> tuple[TimelineEvent, ...]:
-    from headwater.trace.memory import timeline_of, today
+    from headwater.history.model import Snapshot, SnapshotMeta
+    from headwater.history.snapshot import catalog_schemas, node_states
+    from headwater.trace.memory import timeline_of
 
     if memory is None or not memory.snapshots:
         return ()
     nodes = list(dict.fromkeys([node, *(s.node for s in path), *(c.node for c in causes)]))
-    return timeline_of(memory, today(artifacts), nodes, column, causes[0].node if causes else node)
+    keep = set(nodes)
+
+    def on_path(snapshot: Snapshot) -> Snapshot:
+        # The timeline keeps the schema changes of these nodes only: reading every relation's columns from
+        # the catalog and comparing them with every snapshot cost most of a trace's timeline on a 1,000-model
+        # project. Code and profiles stay whole (the snapshot lines count them).
+        return replace(snapshot, schemas=tuple(s for s in snapshot.schemas if s.unique_id in keep))
+
+    manifest = artifacts.manifest
+    relations = [n for n in (*manifest.sources.values(), *manifest.nodes.values()) if n.unique_id in keep]
+    meta = SnapshotMeta("now", "9999", str(artifacts.project_dir or ""), project_name=manifest.metadata.project_name)
+    # today's code and the path's schemas: `headwater.trace.memory.today` restricted to the path
+    now = Snapshot(meta, node_states(manifest), tuple(catalog_schemas(artifacts, relations).values()))
+    recent = replace(memory, snapshots=tuple(on_path(s) for s in memory.snapshots))
+    return timeline_of(recent, now, nodes, column, causes[0].node if causes else node)
 
 
 def _because(cause: RootCause, node: str, column: str, check: Check, outcome: Outcome) -> RootCause:

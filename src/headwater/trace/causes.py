@@ -121,11 +121,30 @@ def source_type_change(
     """Follow `ref` up through passthrough/rename/cast edges to a source; a type that differs from the
     type declared in YAML there (else in the last good state) is a schema change at the source. `nulled`:
     the evidence counts values a downstream cast turned into NULL."""
+    found = _carried_from_source(ctx, ref)
+    return _retyped_source(ctx, *found, evidence, share, nulled) if found is not None else None
+
+
+def untyped_source(ctx: Context, ref: ColumnRef) -> str:
+    """The source column `ref` carries, when nothing says what its type was: no `data_type` declared and no
+    last good state's catalog holding it ("" otherwise). Named with today's type."""
+    found = _carried_from_source(ctx, ref)
+    if found is None or ctx.declared_type(*found):
+        return ""
+    node, column = found
+    if ctx.good is not None and (ctx.good.columns(node.unique_id) or {}).get(column):
+        return ""
+    now = _type_now(ctx, node, column)
+    return f"`{node.display_name}.{column}` ({now or 'type unknown'}, no declared data_type)"
+
+
+def _carried_from_source(ctx: Context, ref: ColumnRef) -> tuple[Node, str] | None:
+    """The source column `ref` carries, up through passthrough/rename/cast edges (None: not one)."""
     current = ref
     for _ in range(30):
         node = ctx.node(current.node)
         if ctx.is_leaf(node):
-            return _retyped_source(ctx, node, current.column, evidence, share, nulled)
+            return node, current.column
         ups = [e.source for e in ctx.lineage.edges_into(current) if e.source is not None and e.kind in TRANSLATABLE]
         if not ups:
             return None

@@ -40,7 +40,8 @@ class Context:
 
     @property
     def dialect(self) -> str:
-        return self.warehouse.dialect
+        # the compiled SQL's (what rules parse); Warehouse.query renders each probe in the warehouse's own
+        return self.artifacts.manifest.dialect or self.warehouse.dialect
 
     def node(self, unique_id: str | UniqueId) -> Node:
         return self.artifacts.manifest[unique_id]

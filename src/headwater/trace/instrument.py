@@ -371,6 +371,20 @@ def missed_keys_upstream(
     return MissedUpstream(int(row.get("hw_missed") or 0), int(row.get("hw_present") or 0), dropped, result.probe.sql)
 
 
+def keys_from_inputs(origin: Upstream, bare: exp.Expr, wanted: exp.Query) -> exp.Select:
+    """The key values `origin` computes (its `key` expression, upstream of a join) from the rows whose input
+    `bare` is one of `wanted`: what the key would match had the expression left it bare. A subquery for
+    `missed_keys_matching`; the origin's own CTEs go inside it, so they shadow nothing of the probe's."""
+    rows = origin.select.copy()
+    projections = [exp.alias_(origin.key.copy(), "hw_k", quoted=True), exp.alias_(bare.copy(), "hw_in", quoted=True)]
+    rows.set("expressions", projections)
+    for arg in ("group", "having", "qualify", "order", "limit", "offset", "distinct"):
+        rows.set(arg, None)
+    rows.set("with_", origin.with_.copy() if origin.with_ is not None else None)
+    matching = exp.In(this=ref("hw_in"), query=exp.Subquery(this=wanted))
+    return exp.select(ref("hw_k")).from_(rows.subquery("hw_up")).where(matching)
+
+
 def missed_keys_matching(
     warehouse: Warehouse, scope: Scope, join: JoinInfo, candidate: exp.Expr, keys: exp.Query, label: str
 ) -> tuple[int, int, str]:

@@ -34,6 +34,7 @@ class Mechanism(StrEnum):
     SCHEMA_CHANGE = "schema_change"
     DRIFT = "drift"
     STALE = "stale"
+    MODEL_CHANGE = "model_change"  # the ML model that scores a prediction changed (another registered version)
     UNKNOWN = "unknown"
 
 

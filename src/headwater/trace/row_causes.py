@@ -87,6 +87,14 @@ def nulled(
         if changed is not None:
             return changed
     where = f"{file}:{line}" if line else file
+    untyped = cause.untyped_source(ctx, edge.source) if is_cast and edge is not None and edge.source else ""
+    if untyped:  # a retyped source and a cast that was always wrong look the same today: say so, name neither
+        reason = (
+            f"`{text}` at {where} turns {rows:,} non-NULL values of {untyped} into NULL; nothing says what its "
+            f"type was, so a source column that changed type and a cast that was always too narrow look the "
+            f"same: declare its data_type, or run `headwater snapshot` after a good run"
+        )
+        return cause.unknown(ctx, node, outcome.check, outcome, reason, share)
     what = "turns" if is_cast else "maps"
     return RootCause(
         kind=CauseKind.TRANSFORMATION,

@@ -20,6 +20,7 @@ from sqlglot import exp
 from headwater.errors import WarehouseError
 from headwater.warehouse.config import WarehouseConfig
 from headwater.warehouse.guard import ensure_select, render
+from headwater.warehouse.transpile import relocate
 
 _log = logging.getLogger("headwater.warehouse")
 
@@ -101,6 +102,8 @@ class Warehouse:
     # -- running ------------------------------------------------------------------------------
     def query(self, statement: str | exp.Expr, purpose: str = "", relation: str = "") -> ProbeResult:
         """Run one read-only query and record it. Raises ProbeError when the warehouse rejects it."""
+        if isinstance(statement, exp.Expr):  # parsed in the manifest's dialect, rendered in the warehouse's
+            statement = relocate(statement, self._catalogs)
         tree = ensure_select(statement, self.dialect)
         if isinstance(statement, exp.Expr):
             sql = render(tree, self.dialect)
@@ -159,13 +162,18 @@ class Warehouse:
             self._schemas[key] = self._spark_columns(schema, name)
             return self._schemas[key][0]
         info = exp.table_("columns", db="information_schema")
-        where: exp.Expr = exp.func("lower", exp.column("table_name")).eq(exp.Literal.string(name.lower()))
+
+        def same(column: str, value: str) -> exp.Expr:
+            # the name as written, else case-folded by the server on both sides: PostgreSQL's lower() of a
+            # catalog name (collation "C") leaves `Ü` as is, where Python's and the literal's lower() do not
+            exact = exp.column(column).eq(exp.Literal.string(value))
+            return exp.paren(exact.or_(exp.func("lower", exp.column(column)).eq(exp.Literal.string(value.lower()))))
+
+        where = same("table_name", name)
         if schema:
-            where = where.and_(exp.func("lower", exp.column("table_schema")).eq(exp.Literal.string(schema.lower())))
+            where = where.and_(same("table_schema", schema))
         if database and self.config.kind == "duckdb" and database.lower() in self._catalogs:
-            where = where.and_(
-                exp.func("lower", exp.column("table_catalog")).eq(exp.Literal.string(database.lower()))
-            )
+            where = where.and_(same("table_catalog", database))
         query = (
             exp.select("column_name", "data_type")
             .from_(info)
@@ -178,6 +186,15 @@ class Warehouse:
         return found
 
     def _spark_columns(self, schema: str | None, name: str) -> tuple[dict[str, str] | None, str]:
+        fields, sql = self._spark_fields(schema, name)
+        return ({n.lower(): t.upper() for n, t, _ in fields} if fields else None), sql
+
+    def fields(self, schema: str | None, name: str) -> tuple[tuple[str, str, bool], ...] | None:
+        """(name, type, nullable) of each column as Spark reports them (no information_schema there); None
+        when there is no such table. For `headwater.contracts.actual` on a Spark warehouse."""
+        return self._spark_fields(schema, name)[0] or None
+
+    def _spark_fields(self, schema: str | None, name: str) -> tuple[tuple[tuple[str, str, bool], ...], str]:
         """Spark has no information_schema: the types of an empty SELECT of the table, read from its plan."""
         query = exp.select("*").from_(self.table(None, schema, name)).limit(0)
         tree = ensure_select(query, self.dialect)
@@ -185,17 +202,17 @@ class Warehouse:
         relation = ".".join(p for p in (schema, name) if p)
         started = time.perf_counter()
         try:
-            fields = self._conn.sql(sql).schema.fields
+            plan = self._conn.sql(sql).schema.fields
         except Exception as err:
             if "TABLE_OR_VIEW_NOT_FOUND" in str(err):  # no such table: None, as information_schema says
-                fields = []
+                plan = []
             else:
                 message = str(err).strip().splitlines()[0]
                 probe = Probe(sql, 0, time.perf_counter() - started, "schema", relation, error=message)
                 self.probes.append(probe)
                 _announce(probe)
                 raise ProbeError(f"probe on {relation} failed: {message}", probe) from err
-        found = {f.name.lower(): f.dataType.simpleString().upper() for f in fields} or None
+        found = tuple((str(f.name), str(f.dataType.simpleString()), bool(f.nullable)) for f in plan)
         probe = Probe(sql, 0, time.perf_counter() - started, "schema", relation)
         self.probes.append(probe)
         _announce(probe)
@@ -226,9 +243,10 @@ def connect(config: WarehouseConfig) -> Warehouse:
     if config.kind == "postgres":
         return _connect_postgres(config)
     if config.kind == "spark":
-        from headwater.warehouse.spark import spark_session
+        from headwater.warehouse.spark import spark_catalogs, spark_session
 
-        return Warehouse(config, spark_session(config.host), frozenset())
+        session = spark_session(config.host)
+        return Warehouse(config, session, spark_catalogs(session))
     raise WarehouseError(f"unsupported warehouse kind {config.kind!r}; use duckdb, postgres or spark")
 
 

@@ -7,6 +7,7 @@ with the usual Spark settings (`SPARK_REMOTE` / `spark.master`), or hand it the 
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import uuid
 from typing import Any
@@ -27,10 +28,20 @@ def spark_session(master: str) -> Any:
         SparkSession.builder.master(master or "local[2]")
         .appName("headwater")
         .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")  # its progress bars would interleave with the report
         .config("spark.sql.shuffle.partitions", "2")
         .config("spark.sql.session.timeZone", "UTC")
         .getOrCreate()
     )
+
+
+def spark_catalogs(session: Any) -> frozenset[str]:
+    """The catalogs a three-part name may start with here (lower-case): the session's current one, and
+    every catalog it lists (Spark 3.4+)."""
+    found = {str(session.catalog.currentCatalog()).lower()}
+    with contextlib.suppress(Exception):  # an older Spark or a restricted Connect server: the current one
+        found |= {str(c.name).lower() for c in session.catalog.listCatalogs()}
+    return frozenset(found)
 
 
 def spark_execute(

@@ -22,6 +22,7 @@ from headwater.trace.rules.leaf import leaf
 from headwater.trace.rules.literal_default import literal_default
 from headwater.trace.rules.lookup_distribution import lookup_distribution
 from headwater.trace.rules.missing_column import missing_column
+from headwater.trace.rules.model_change import model_change
 from headwater.trace.rules.same_as_before import same_as_before
 from headwater.trace.rules.schema import schema
 from headwater.trace.rules.schema_since import schema_since
@@ -38,6 +39,7 @@ RULES: tuple[Rule, ...] = (
     missing_column,  # a check that cannot run for a missing column: ask the schema question
     filled_column,  # a column a macro fills with NULL because the source lost it
     feature_attribution,  # a prediction check on a python model: the features that explain it
+    model_change,  # ... no feature does: another model version than the last good run's (or unknown)
     literal_default,  # failing values the column's own SQL writes (a COALESCE / CASE default)
     translate_row,  # a row check through one carried input: ask the parent directly
     instrumented,  # a row check: re-run the model's SQL and sort failing rows by who made them bad

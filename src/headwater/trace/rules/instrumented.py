@@ -1,8 +1,9 @@
 """Instrumented row classification: re-run the model's own SQL for the failing column and sort its failing
 rows by who made them bad (`headwater.trace.instrument.classify`, one scan):
 
-- an outer join that found no match for them → a WHERE on the joined side's way, an expression on the key,
-  orphans at the source (`headwater.trace.join_keys`: ascend there), else a join miss here;
+- an outer join that found no match for them → a WHERE on the joined side's way, an expression on the key
+  (in the ON condition, or upstream of the join), orphans at the source (`headwater.trace.join_keys`: ascend
+  there), else a join miss here;
 - an input that already fails (NULL for not_null; the same predicate through passthrough/cast; a value the
   passing rows never have through any other expression) → ascend to that input's parent column;
 - every input set but the output NULL → a cast failure or a NULL-producing expression here;
@@ -54,6 +55,7 @@ def instrumented(ctx: Context, question: Question) -> Finding | None:
             continue
         deeper = row_causes.filtered_before_join(ctx, node, scope, join, outcome, scale * rows)
         deeper = deeper or join_keys.key_expression(ctx, node, scope, join, outcome, scale * rows)
+        deeper = deeper or join_keys.key_changed_upstream(ctx, node, scope, join, outcome, scale * rows)
         orphans = None if deeper else join_keys.orphans_at_source(ctx, node, scope, join, rows, scale * rows)
         if orphans is not None:
             ascend.append(orphans)
