@@ -28,7 +28,9 @@ LATER_KEYS = {
 
 
 def _edges(target: Path) -> dict[str, object]:
-    graph = build_lineage(load_artifacts(target_path=target, include_tests=False), use_cache=False)
+    # the project is the example's, wherever the artifacts are: a python model's features come from its store
+    artifacts = load_artifacts(project_dir=TARGET.parent, target_path=target, include_tests=False)
+    graph = build_lineage(artifacts, use_cache=False)
     return {uid: (raw.columns, sorted(raw.edges)) for uid, raw in graph.raw.items()}
 
 
