@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import time
 from collections.abc import Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -21,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 from sqlglot import exp
 
-from headwater.errors import ConfigError, HeadwaterError, suggest
+from headwater.errors import ConfigError, suggest
 from headwater.trace.checks import (
     Check,
     DistinctContains,
@@ -32,8 +31,9 @@ from headwater.trace.checks import (
     describe,
 )
 from headwater.trace.gx_map import check_from_question
+from headwater.trace.last_good import load_last_good, of_project, path_timeline
 from headwater.trace.measures import Outcome, failing_predicate
-from headwater.trace.model import CauseKind, Failure, PathStep, RootCause, TimelineEvent, TraceResult, Verdict
+from headwater.trace.model import CauseKind, Failure, RootCause, TraceResult, Verdict
 
 if TYPE_CHECKING:
     from headwater.dbt import Artifacts, Manifest, Node, UniqueId
@@ -111,7 +111,7 @@ def trace(
     with ThreadPoolExecutor(max_workers=2) as pool:
         opening = pool.submit(connect, config)
         # --state loads dbt artifacts, which pauses the garbage collector: kept on this thread, after lineage
-        remembering = pool.submit(_memory, project, history, None, use_history) if state_dir is None else None
+        remembering = pool.submit(load_last_good, project, history, None, use_history) if state_dir is None else None
         try:
             artifacts = load_artifacts(project_dir=project, target_path=target_path, include_run_results=False)
             _stage("artifacts", started, nodes=len(artifacts.manifest.nodes))
@@ -126,9 +126,9 @@ def trace(
             _stage("lineage", mark, nodes=len(artifacts.manifest.nodes))
             name = artifacts.manifest.metadata.project_name
             if remembering is None:
-                memory = _memory(project, history, state_dir, use_history, name)
+                memory = load_last_good(project, history, state_dir, use_history, name)
             else:
-                memory = _of_project(remembering.result(), name)
+                memory = of_project(remembering.result(), name)
         except BaseException:
             _close_when_open(opening)
             raise
@@ -230,38 +230,6 @@ def _question(manifest: Manifest, failed: FailedExpectation, overrides: Mapping[
     )
 
 
-def _of_project(memory: Memory, name: str) -> Memory:
-    """Only the snapshots of project `name` (a shared store holds several), as `load_memory(..., name)` keeps."""
-    kept = tuple(s for s in memory.snapshots if not name or s.meta.project_name in ("", name))
-    return memory if len(kept) == len(memory.snapshots) else replace(memory, snapshots=kept)
-
-
-def _memory(project: Path, history: str | None, state: Path | None, use_history: bool, name: str = "") -> Memory:
-    """The history and --state a trace compares with (`name`: this project's snapshots only; "" keeps all)."""
-    from headwater.history.store import ENV_VAR, open_store, store_url
-    from headwater.trace.memory import load_memory
-
-    if state is not None and not (state / "manifest.json").is_file():
-        raise ConfigError(f"--state {state} holds no manifest.json; pass the target/ directory of the deployed run")
-    store = None
-    if use_history:
-        url = store_url(history, project)
-        explicit = bool(history or os.environ.get(ENV_VAR))
-        # The project's own store is used when it exists (forensics by default); one named explicitly must.
-        if explicit or Path(url.split("://", 1)[1].removeprefix("/")).is_file():
-            store = open_store(history, project, create=False)
-        if store is not None and not explicit:
-            try:  # the project's own store, found by default: one that cannot be read is a note, not a failure
-                with store.reading():
-                    return load_memory(store, state, name)
-            except HeadwaterError as err:
-                return replace(load_memory(None, state, name), note=f"history not used: {err}")
-    if store is None:
-        return load_memory(None, state, name)
-    with store.reading():
-        return load_memory(store, state, name)
-
-
 def _trace_one(
     artifacts: Artifacts,
     lineage: LineageGraph,
@@ -328,7 +296,7 @@ def _trace_one(
         verdict = Verdict.UNKNOWN
         reason = outcome.error or "no ancestor reproduces the failure and no local mechanism explains it"
     samples = provenance(ctx, node, check, rows) if rows else ()
-    events = _timeline(memory, artifacts, node.unique_id, walk.path, column, ranked)
+    events = path_timeline(memory, artifacts, node.unique_id, walk.path, column, ranked)
     return replace(
         base,
         verdict=verdict,
@@ -339,33 +307,6 @@ def _trace_one(
         rows=samples,
         timeline=events,
     )
-
-
-def _timeline(
-    memory: Memory | None, artifacts: Artifacts, node: str, path: list[PathStep], column: str, causes: list[RootCause]
-) -> tuple[TimelineEvent, ...]:
-    from headwater.history.model import Snapshot, SnapshotMeta
-    from headwater.history.snapshot import catalog_schemas, node_states
-    from headwater.trace.memory import timeline_of
-
-    if memory is None or not memory.snapshots:
-        return ()
-    nodes = list(dict.fromkeys([node, *(s.node for s in path), *(c.node for c in causes)]))
-    keep = set(nodes)
-
-    def on_path(snapshot: Snapshot) -> Snapshot:
-        # The timeline keeps the schema changes of these nodes only: reading every relation's columns from
-        # the catalog and comparing them with every snapshot cost most of a trace's timeline on a 1,000-model
-        # project. Code and profiles stay whole (the snapshot lines count them).
-        return replace(snapshot, schemas=tuple(s for s in snapshot.schemas if s.unique_id in keep))
-
-    manifest = artifacts.manifest
-    relations = [n for n in (*manifest.sources.values(), *manifest.nodes.values()) if n.unique_id in keep]
-    meta = SnapshotMeta("now", "9999", str(artifacts.project_dir or ""), project_name=manifest.metadata.project_name)
-    # today's code and the path's schemas: `headwater.trace.memory.today` restricted to the path
-    now = Snapshot(meta, node_states(manifest), tuple(catalog_schemas(artifacts, relations).values()))
-    recent = replace(memory, snapshots=tuple(on_path(s) for s in memory.snapshots))
-    return timeline_of(recent, now, nodes, column, causes[0].node if causes else node)
 
 
 def _because(cause: RootCause, node: str, column: str, check: Check, outcome: Outcome) -> RootCause:
