@@ -17,7 +17,7 @@ import duckdb
 from sqlglot import exp
 
 from headwater.example.build import database_path
-from headwater.example.dbt_runner import run_dbt
+from headwater.example.dbt_runner import run_selected
 from headwater.example.faults import FAULTS
 from headwater.example.postgres import SOURCE, raw_checksums
 
@@ -56,12 +56,9 @@ def stack_fault(project: Path, fault_id: str) -> float:
     select = [f"source:{SOURCE}.{t}+" for t in raw_after if raw_before.get(t) != raw_after[t]]
     select += [f"{p.stem}+" for p, text in models_before.items() if p.read_text() != text]
     assert select, f"fault {fault_id} changed nothing"
-    manifest = project / "target" / "manifest.json"
-    compiled = manifest.read_bytes()
-    run_dbt(project, "run", "--select", *select, "--exclude", "tag:ml", duckdb_path=database_path(project))
-    if all(p.read_text() == text for p, text in models_before.items()):
-        # a selective `dbt run` keeps compiled SQL for the selected models only; no SQL changed: put it back
-        manifest.write_bytes(compiled)
+    code_changed = any(p.read_text() != text for p, text in models_before.items())
+    run_selected(project, "--select", *select, "--exclude", "tag:ml", code_changed=code_changed,
+                 duckdb_path=database_path(project))  # fmt: skip
     return time.perf_counter() - started
 
 
@@ -77,12 +74,7 @@ def load_into_spark(spark: Any, duckdb_file: Path, folder: Path) -> list[str]:
         ).fetchall()
         for schema, table in relations:
             path = folder / f"{schema}.{table}.parquet"
-            con.execute(f"COPY ({parquet_select(con, schema, table)}) TO '{path}' (FORMAT parquet)")
-            described = con.execute(f"describe select * from read_parquet('{path}')").fetchall()
-            columns = ", ".join(
-                f"`{name}` {exp.DataType.build(str(kind), dialect='duckdb').sql('spark')}"
-                for name, kind, *_ in described
-            )
+            columns = export_parquet(con, schema, table, path)
             spark.sql(f"CREATE DATABASE IF NOT EXISTS `{schema}`")
             spark.sql(f"DROP TABLE IF EXISTS `{schema}`.`{table}`")
             spark.sql(f"CREATE TABLE `{schema}`.`{table}` ({columns}) USING parquet LOCATION '{path}'")
@@ -115,3 +107,13 @@ def spark_checksums(spark: Any) -> dict[str, tuple[int, int]]:
     ]
     rows = spark.sql(" UNION ALL ".join(parts)).collect() if parts else []
     return {str(r.relation): (int(r.n), int(r.digest)) for r in rows}
+
+
+def export_parquet(con: Any, schema: str, table: str, path: Path) -> str:
+    """Write `schema.table` of the DuckDB connection to a parquet file; return its columns as Spark DDL (the
+    parquet file's types as DuckDB reads them back, in Spark SQL by sqlglot)."""
+    con.execute(f"COPY ({parquet_select(con, schema, table)}) TO '{path}' (FORMAT parquet)")
+    described = con.execute(f"describe select * from read_parquet('{path}')").fetchall()
+    return ", ".join(
+        f"`{name}` {exp.DataType.build(str(kind), dialect='duckdb').sql('spark')}" for name, kind, *_ in described
+    )

@@ -19,13 +19,12 @@ import duckdb
 import orjson
 import pytest
 from great_expectations.core.result_format import ResultFormat
-from sqlglot import exp
 
 from headwater.example.build import database_path
 from headwater.example.faults import FAULTS
 from headwater.gx.checkpoint import CheckpointOutcome, FailedExpectation, run_marts_checkpoint
 from headwater.gx.spark import load_suites, run_suites_on_spark, session_frames, suite_relation
-from tests.engines.spark_example import CODE_FAULT, DATA_FAULT, SparkExample, parquet_select
+from tests.engines.spark_example import CODE_FAULT, DATA_FAULT, SparkExample, export_parquet
 from tests.gx.test_marts_checkpoint import CHECK_TYPES
 
 pytestmark = pytest.mark.slow
@@ -69,12 +68,7 @@ def parquet_frames(spark: Any, duckdb_file: Path, relations: list[str], folder: 
         for relation in relations:
             schema, table = relation.split(".")
             path = folder / f"{relation}.parquet"
-            con.execute(f"COPY ({parquet_select(con, schema, table)}) TO '{path}' (FORMAT parquet)")
-            described = con.execute(f"describe select * from read_parquet('{path}')").fetchall()
-            columns = ", ".join(
-                f"`{name}` {exp.DataType.build(str(kind), dialect='duckdb').sql('spark')}"
-                for name, kind, *_ in described
-            )
+            columns = export_parquet(con, schema, table, path)
             frames[relation] = spark.read.schema(columns).parquet(str(path))
     return frames
 

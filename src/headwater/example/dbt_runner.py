@@ -69,3 +69,18 @@ def run_dbt(
         tail = "\n".join(result.output.strip().splitlines()[-15:])
         raise DbtCommandError(f"`dbt {' '.join(args)}` failed in {project_dir}:\n{tail}")
     return result
+
+
+def run_selected(
+    project_dir: Path, *args: str, code_changed: bool, duckdb_path: Path | None = None, check: bool = True,
+    env: Mapping[str, str] | None = None,
+) -> DbtResult:
+    """`dbt run ARGS` of a selection (`--select ...`). A selective run writes a manifest with compiled SQL for
+    the selected models only; when no model's code changed, the previous manifest (every model compiled) is
+    still the project's and is put back, so lineage does not lose the models that were not rebuilt."""
+    manifest = project_dir / "target" / "manifest.json"
+    compiled = manifest.read_bytes() if manifest.exists() else None
+    result = run_dbt(project_dir, "run", *args, duckdb_path=duckdb_path, check=check, env=env)
+    if not code_changed and compiled is not None:
+        manifest.write_bytes(compiled)
+    return result

@@ -21,7 +21,7 @@ import duckdb
 
 from headwater.errors import ConfigError
 from headwater.example.build import BUILD_INFO, database_path
-from headwater.example.dbt_runner import DbtResult, run_dbt
+from headwater.example.dbt_runner import DbtResult, run_dbt, run_selected
 from headwater.example.faults import Fault
 from headwater.example.generate import DEFAULT_ROWS, generate
 
@@ -227,17 +227,12 @@ def apply_fault_postgres(fault: Fault, project_dir: Path, server: PgServer) -> F
     select = [f"source:{SOURCE}.{t}+" for t in tables] + [f"{m}+" for m in models]
     if not select:
         return FaultSync((), (), ())
-    manifest = project_dir / "target" / "manifest.json"
-    built_manifest = manifest.read_bytes()
-    run = run_dbt(
-        project_dir, "run", "--full-refresh", "--target", TARGET, "--select", *select,
-        env=server.profile_env(), check=False,
+    run = run_selected(
+        project_dir, "--full-refresh", "--target", TARGET, "--select", *select,
+        code_changed=bool(models), env=server.profile_env(), check=False,
     )
     # the catalog (column types) changes only with a model or a raw table's columns; data faults keep it
     reshaped = bool(models) or any(raw_before.get(t, (0, 0, ""))[2] != raw_after[t][2] for t in tables)
     if not reshaped:
-        # a selective `dbt run` writes a manifest with compiled SQL for the selected models only; the code
-        # did not change, so the build's manifest (every model compiled) is still the project's
-        manifest.write_bytes(built_manifest)
         return FaultSync(tuple(tables), tuple(models), (run,))
     return FaultSync(tuple(tables), tuple(models), (run, _docs(project_dir, server, check=False)))
