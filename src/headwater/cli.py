@@ -6,10 +6,11 @@ Sub-commands are registered from `headwater.commands.*`; each module imports its
 
 from __future__ import annotations
 
+import importlib
 import sys
 import traceback
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -59,11 +60,95 @@ def _root(
     _feeds.append(install(ctx.invoked_subcommand or "headwater", log_format, metrics))
 
 
-def _register_commands() -> None:
+def _register_commands(invoked: str | None = None) -> None:
+    """Register every sub-command; `invoked`: the first argument, when it names one, keeps that one alone,
+    since typer builds the click command of each one registered (~30 ms for all of them) on every run, and
+    imports only its module when the module has its name. Anything else (an option first, a misspelt name:
+    "Did you mean"?) registers them all."""
     # Imported here so a broken optional command never breaks `--help` of the others.
-    from headwater.commands import register_all
+    from headwater.commands import COMMAND_MODULES, register_all
 
-    register_all(app)
+    module = f"headwater.commands.{invoked}"
+    if module in COMMAND_MODULES:  # a command registered by the module of its name: that module alone
+        importlib.import_module(module).register(app)
+    names = {c.name for c in app.registered_commands} | {g.name for g in app.registered_groups}
+    if invoked not in names:
+        register_all(app)
+        names = {c.name for c in app.registered_commands} | {g.name for g in app.registered_groups}
+    if invoked is not None and invoked in names:
+        # The last registration of a name is the one click keeps (each in-process `main` registers again).
+        app.registered_commands = [c for c in app.registered_commands if c.name == invoked][-1:]
+        app.registered_groups = [g for g in app.registered_groups if g.name == invoked][-1:]
+    _plain_coercion()
+
+
+_DIGITS = frozenset("0123456789")
+
+
+def _plain_coercion() -> None:
+    """Coerce plain `str`, `int` and `Path` option values without pydantic; any other value goes to typer.
+
+    typer 0.29 coerces every non-bool parameter through a pydantic `TypeAdapter`: the first one imports
+    pydantic (~0.1 s of CPU, a quarter of a `headwater` start-up) and builds a schema per parameter. A
+    value here is one typer would accept as it is (a str; an int of plain digits within min/max; a
+    non-empty path, checked by typer's own path rules); for anything else (an invalid value, so its
+    error message and exit code) typer's own coercion runs. On a typer without these internals nothing
+    is patched. tests/lineage/test_cli_coercion.py compares both on every parameter of every command."""
+    try:
+        from typer import core as typer_core
+        from typer._click.exceptions import BadParameter
+        from typer._param_types import coerce_cli_path
+
+        param_class = typer_core._TyperParameter
+        typer_runtime_param = param_class.get_runtime_param
+    except (ImportError, AttributeError):  # pragma: no cover - another typer: its own coercion throughout
+        return
+    if getattr(typer_runtime_param, "headwater_plain", False):
+        return
+
+    def plain_value(param: Any, value: Any, ctx: Any) -> Any:
+        """The coerced value, or `param` itself when typer's coercion must decide."""
+        desc = param.type_descriptor
+        info, annotation = desc.parameter_info, desc.annotation
+        if desc.file_annotation is not None or info.parser is not None or param.multiple or param.nargs != 1:
+            return param
+        if annotation is str and type(value) is str and desc.choices is None:
+            return value
+        if annotation is int and not info.clamp and (type(value) is int or _is_digits(value)):
+            number = int(value)
+            too_low = info.min is not None and number < info.min
+            return param if too_low or (info.max is not None and number > info.max) else number
+        if annotation is not Path or info.path_type is not None:
+            return param
+        path = value if isinstance(value, Path) else Path(value) if type(value) is str and value else None
+        if path is None:
+            return param
+        try:  # typer's own path rules, on a str made a Path as pydantic makes it
+            return coerce_cli_path(path, info, path_type=Path, param=param, ctx=ctx)
+        except BadParameter:
+            return param  # typer words the message (it shows the value as given)
+
+    class PlainParam:
+        def coerce(self, value: Any, param: Any, ctx: Any) -> Any:
+            if value is None and not (param.multiple or param.nargs == -1):
+                return None  # what typer's coercion gives for a missing single value, adapter or not
+            done = plain_value(param, value, ctx)
+            if done is not param:
+                return done
+            return typer_runtime_param(param).coerce(value, param=param, ctx=ctx)
+
+    plain = PlainParam()
+
+    def get_runtime_param(self: Any) -> Any:
+        return plain
+
+    get_runtime_param.headwater_plain = True  # type: ignore[attr-defined]
+    get_runtime_param.typer_runtime_param = typer_runtime_param  # type: ignore[attr-defined]  # for the tests
+    param_class.get_runtime_param = get_runtime_param  # type: ignore[method-assign]
+
+
+def _is_digits(value: object) -> bool:
+    return type(value) is str and 0 < len(value) <= 18 and _DIGITS.issuperset(value)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -84,8 +169,8 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def _main(argv: list[str] | None) -> None:
-    _register_commands()
     args = sys.argv[1:] if argv is None else argv
+    _register_commands(args[0] if args else None)
     _state["debug"] = "--debug" in args
     try:
         code = app(args=args, standalone_mode=False)

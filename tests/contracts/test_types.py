@@ -74,6 +74,8 @@ def test_normalize_type(raw: str, dialect: str | None, expected: str) -> None:
         pytest.param("integer", "double", "duckdb", TypeChange.WIDENED, id="int-to-double"),
         pytest.param("bigint", "double", "duckdb", TypeChange.NARROWED, id="bigint-to-double"),
         pytest.param("double", "decimal(12,2)", "duckdb", TypeChange.NARROWED, id="double-to-decimal"),
+        pytest.param("double", "numeric", "postgres", TypeChange.WIDENED, id="double-to-unbounded-numeric"),
+        pytest.param("numeric", "double precision", "postgres", TypeChange.NARROWED, id="numeric-to-double"),
         pytest.param("double", "REAL", "duckdb", TypeChange.NARROWED, id="double-to-real"),
         pytest.param("real", "DOUBLE", "duckdb", TypeChange.WIDENED, id="real-to-double"),
         pytest.param("double precision", "real", "postgres", TypeChange.NARROWED, id="pg-double-to-real"),

@@ -10,6 +10,7 @@ as dataframes, the suites on both, and the DuckDB checkpoint of the faulted buil
 
 from __future__ import annotations
 
+import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +25,7 @@ from headwater.example.build import database_path
 from headwater.example.faults import FAULTS
 from headwater.gx.checkpoint import CheckpointOutcome, FailedExpectation, run_marts_checkpoint
 from headwater.gx.spark import load_suites, run_suites_on_spark, session_frames, suite_relation
-from tests.engines.spark_example import CODE_FAULT, DATA_FAULT, SparkExample, export_parquet
+from tests.engines.spark_example import CODE_FAULT, DATA_FAULT, SparkExample, export_parquet, spark_checksums
 from tests.gx.test_marts_checkpoint import CHECK_TYPES
 
 pytestmark = pytest.mark.slow
@@ -38,17 +39,15 @@ CUSTOM = {
 }
 
 
-def suites_in_duckdb_dialect(folder: Path) -> Path:
-    """The committed suites, their inline contracts saying the dialect they are spelled in (DuckDB, where the
-    dbt project compiles): without it a contract's names are read in the engine's, and Spark's `timestamp`
-    is one with a time zone (DuckDB's `timestamp` is Spark's `timestamp_ntz`)."""
-    folder.mkdir(parents=True)
-    for path in COMMITTED.glob("*.json"):
-        suite = orjson.loads(path.read_bytes())
-        for item in suite["expectations"]:
+def committed_suites(folder: Path) -> Path:
+    """A copy of the committed suites. Their inline contracts say the dialect they are spelled in (`dialect:
+    duckdb`, where the dbt project compiles): without it a contract's names are read in the engine's, and
+    Spark's `timestamp` is one with a time zone (DuckDB's `timestamp` is Spark's `timestamp_ntz`)."""
+    shutil.copytree(COMMITTED, folder)
+    for path in folder.glob("*.json"):
+        for item in orjson.loads(path.read_bytes())["expectations"]:
             if item["type"] == "expect_table_schema_to_match_contract":
-                item["kwargs"].setdefault("dialect", "duckdb")
-        (folder / path.name).write_bytes(orjson.dumps(suite))
+                assert item["kwargs"].get("dialect") == "duckdb", path.name
     return folder
 
 
@@ -58,6 +57,8 @@ class Runs:
     faulted: CheckpointOutcome  # Spark, the Spark example (both faults)
     duckdb: CheckpointOutcome  # DuckDB checkpoint of the same faulted build
     seconds: dict[str, float]
+    before: dict[str, tuple[int, int]]  # the session's tables' checksums before the suites ran on them
+    after: dict[str, tuple[int, int]]
 
 
 def parquet_frames(spark: Any, duckdb_file: Path, relations: list[str], folder: Path) -> dict[str, Any]:
@@ -79,9 +80,10 @@ def runs(
 ) -> Runs:
     folder = tmp_path_factory.mktemp("gx-spark")
     root = folder / "expectations"
-    suites = suites_in_duckdb_dialect(root / "gx" / "expectations")
+    suites = committed_suites(root / "gx" / "expectations")
     relations = [suite_relation(s) for s in load_suites(suites)]
     seconds: dict[str, float] = {}
+    before = spark_checksums(spark)
     # Each GX metric is a Spark job: the clean run asks only for success (BOOLEAN_ONLY), the faulted one for
     # counts and a sample of unexpected values (BASIC, no value counts); frames cached, not read per job.
     started = time.perf_counter()
@@ -94,11 +96,12 @@ def runs(
     faulted = run_suites_on_spark(suites, frames, results_dir=folder / "results", result_format=ResultFormat.BASIC)
     uncache(frames)  # the shared session's tables: leave them as the other tests find them
     seconds["spark faulted"] = time.perf_counter() - started
+    after = spark_checksums(spark)
     started = time.perf_counter()
     reference = run_marts_checkpoint(root, database_path(spark_example.project))
     seconds["duckdb faulted"] = time.perf_counter() - started
     print(f"\ngx on spark: {', '.join(f'{k} {v:.1f} s' for k, v in seconds.items())}")
-    return Runs(clean, faulted, reference, seconds)
+    return Runs(clean, faulted, reference, seconds, before, after)
 
 
 def cached(frames: dict[str, Any]) -> dict[str, Any]:
@@ -155,3 +158,9 @@ def test_spark_result_is_written_like_the_checkpoints(runs: Runs) -> None:
     assert {v["suite_name"] for v in raw["validation_results"]} == {p.stem for p in COMMITTED.glob("*.json")}
     tables = {f.table for f in runs.faulted.failures}
     assert tables and all(t.startswith("marts.") for t in tables), tables
+
+
+def test_read_only_checksums_suites_on_spark(runs: Runs, spark_example: SparkExample) -> None:
+    """The suites ran on the session's tables (the faulted run): every table's rows and hash unchanged."""
+    assert sorted(runs.before) == sorted(spark_example.tables) and all(n > 0 for n, _ in runs.before.values())
+    assert runs.after == runs.before

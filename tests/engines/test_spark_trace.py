@@ -1,13 +1,14 @@
-"""`headwater trace` and `headwater gate` end to end on Spark, against the same answers on DuckDB, with every
-table's checksum unchanged by them.
+"""`headwater trace`, `headwater gate` and `headwater snapshot` end to end on Spark, against the same answers on
+DuckDB, with every table's checksum unchanged by them.
 
 The project was compiled by dbt-duckdb: the trace parses its compiled SQL as DuckDB and every probe (the
 instrumented model SQL of the code fault included) is rendered as Spark SQL, without the DuckDB file's
 catalog in its names. The CLI runs in this process so that it finds the test run's SparkSession (a notebook
 or a job on a cluster works the same way).
 
-Cost: the shared session and example (`spark_example`), then one module run: a checksum pass, two traces and
-a gate on Spark, a checksum pass; the DuckDB references take well under a second each."""
+Cost: the shared session and example (`spark_example`), then one module run: a checksum pass, two traces, a
+gate and a snapshot of the data fault's three relations (two Spark jobs each) on Spark, a checksum pass; the
+DuckDB references take well under a second each."""
 
 from __future__ import annotations
 
@@ -20,6 +21,8 @@ import pytest
 
 from headwater.example.build import database_path
 from headwater.example.faults import FAULTS
+from headwater.history.model import Snapshot
+from headwater.history.store import open_store
 from headwater.trace import trace
 from tests.conftest import run_cli
 from tests.engines.spark_example import CODE_FAULT, DATA_FAULT, SparkExample, spark_checksums
@@ -27,6 +30,9 @@ from tests.trace.faultcases import validation_result
 
 pytestmark = pytest.mark.slow
 SPARK = "spark://local[2]"
+# The data fault's path (null emails): a source, a view and a mart, with text, integer, decimal, date and
+# timestamp columns. Not the whole example: each relation costs two Spark jobs.
+SNAPSHOT_SELECT = "source:shop.customers stg_customers dim_customers"
 # A contract the data fault breaks (a quality rule) next to a schema break (a required column that is not
 # there): the gate reads the table's schema and runs the rule on Spark, and traces the rule's failure.
 CONTRACT = """\
@@ -55,6 +61,7 @@ class Runs:
     traces: dict[str, dict[str, Any]]  # fault id -> the JSON report of `headwater trace` on Spark
     codes: dict[str, int]  # fault id -> its exit code
     gate: tuple[int, dict[str, Any]]  # `headwater gate` on Spark: exit code, JSON report
+    snapshot: tuple[int, Snapshot]  # `headwater snapshot` on Spark: exit code, the snapshot it stored
     before: dict[str, tuple[int, int]]
     after: dict[str, tuple[int, int]]
 
@@ -80,7 +87,12 @@ def runs(spark: Any, spark_example: SparkExample, tmp_path_factory: pytest.TempP
     gate_code = run_cli(["gate", "--project-dir", project, "--warehouse", SPARK, "--contract", str(contract),
                          "--format", "json", "--output", str(gate_report)])
     gate = (gate_code, json.loads(gate_report.read_text()))
-    return Runs(traces, codes, gate, before, spark_checksums(spark))
+    history = f"duckdb:///{folder}/history.duckdb"
+    snap_code = run_cli(["snapshot", "--project-dir", project, "--warehouse", SPARK, "--select", SNAPSHOT_SELECT,
+                         "--history", history, "--budget-seconds", "600"])  # fmt: skip
+    stored = open_store(history, spark_example.project).latest()
+    assert stored is not None
+    return Runs(traces, codes, gate, (snap_code, stored), before, spark_checksums(spark))
 
 
 def on_duckdb(example: SparkExample, fault_id: str) -> tuple[str, str, str, str, int | None]:
@@ -132,7 +144,41 @@ def test_gate_on_spark_matches_duckdb(
     assert any(f[2] == "column_removed" and f[3] == "loyalty_tier" for f in findings(report))
 
 
-def test_read_only_checksums_trace_and_gate_on_spark(runs: Runs, spark_example: SparkExample) -> None:
-    """Every table's row count and hash are the same before and after the traces and the gate."""
+def test_snapshot_on_spark_matches_duckdb(runs: Runs, spark_example: SparkExample, tmp_path: Path) -> None:
+    """The columns Spark has (its own types) and their profiles: rows and NULLs exact, as on DuckDB; distinct
+    counts and quantiles are Spark's sketches (approx_count_distinct, percentile_approx)."""
+    code, spark_snap = runs.snapshot
+    assert code == 0 and not spark_snap.skipped, spark_snap.skipped
+    assert run_cli(["snapshot", "--project-dir", str(spark_example.project), "--select", SNAPSHOT_SELECT,
+                    "--warehouse", f"duckdb:///{database_path(spark_example.project)}",
+                    "--history", f"duckdb:///{tmp_path}/history.duckdb"]) == 0  # fmt: skip
+    duck_snap = open_store(f"duckdb:///{tmp_path}/history.duckdb", spark_example.project).latest()
+    assert duck_snap is not None
+
+    def exact(snapshot: Snapshot) -> dict[str, tuple[int, tuple[tuple[str, int], ...]]]:
+        return {p.unique_id: (p.row_count, tuple((c.column, c.null_count) for c in p.columns))
+                for p in snapshot.profiles}  # fmt: skip
+
+    assert len(spark_snap.profiles) == 3 and exact(spark_snap) == exact(duck_snap)
+    emails = {p.unique_id: next(c for c in p.columns if c.column == "email") for p in spark_snap.profiles}
+    assert all(c.null_count > 0 for c in emails.values()), emails  # the data fault, seen by the profile
+    live = {s.unique_id: s for s in spark_snap.schemas if s.source == "information_schema"}
+    assert sorted(live) == sorted(exact(spark_snap))  # read from Spark, not the DuckDB-typed catalog.json
+    types = {c.data_type for s in live.values() for c in s.columns}
+    assert "STRING" in types and "VARCHAR" not in types, types
+    for profile in spark_snap.profiles:
+        duck = next(p for p in duck_snap.profiles if p.unique_id == profile.unique_id)
+        for ours, theirs in zip(profile.columns, duck.columns, strict=True):
+            if ours.histogram:  # numbers: the exact ends, the inner edges within a tenth of the range
+                low, high = theirs.histogram[0], theirs.histogram[-1]
+                assert (ours.histogram[0], ours.histogram[-1]) == (low, high), ours.column
+                span = max(high - low, 1.0)
+                assert all(abs(a - b) <= span / 10 for a, b in zip(ours.histogram, theirs.histogram, strict=True))
+            if ours.distinct_count is not None and theirs.distinct_count:  # both sketches: within 10 %
+                assert abs(ours.distinct_count - theirs.distinct_count) <= 0.1 * theirs.distinct_count + 2
+
+
+def test_read_only_checksums_trace_gate_snapshot_on_spark(runs: Runs, spark_example: SparkExample) -> None:
+    """Every table's row count and hash are the same before and after the traces, the gate and the snapshot."""
     assert sorted(runs.before) == sorted(spark_example.tables) and all(n > 0 for n, _ in runs.before.values())
     assert runs.after == runs.before

@@ -79,3 +79,22 @@ def test_spans_per_stage_reach_the_exporter(gx_run: GxRun) -> None:
     assert all(s.parent is not None and s.parent.span_id == root.context.span_id for s in spans[:-1])
     probe = next(s for s in spans if s.name == "probe")
     assert probe.end_time >= probe.start_time and "headwater.relation" in probe.attributes
+
+
+def test_snapshot_metrics_and_logs(example_template: Path, tmp_path: Path) -> None:
+    """`--metrics` of a snapshot: its duration and its probes, next to a JSON log line for the snapshot."""
+    metrics = tmp_path / "snapshot.prom"
+    history = tmp_path / "history.duckdb"
+    done = _cli("--log-format", "json", "--metrics", str(metrics), "snapshot", "--project-dir", str(example_template),
+                "--history", f"duckdb:///{history}")  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    lines = [json.loads(line) for line in done.stderr.splitlines() if line.startswith("{")]
+    (snapshot,) = [line for line in lines if line.get("event") == "snapshot"]
+    probes = [line for line in lines if line.get("event") == "probe"]
+    families = {f.name: f for f in text_string_to_metric_families(metrics.read_text())}
+    samples = {(s.name, tuple(sorted(s.labels.items()))): s.value for f in families.values() for s in f.samples}
+    cmd = (("command", "snapshot"),)
+    assert samples[("headwater_snapshot_seconds", cmd)] == pytest.approx(snapshot["seconds"])
+    assert samples[("headwater_snapshot_seconds", cmd)] > 0
+    assert samples[("headwater_probes_total", cmd)] == len(probes) > 0
+    assert samples[("headwater_checks_traced_total", cmd)] == 0  # a snapshot traces nothing

@@ -1,4 +1,4 @@
-"""The one reader of tests/lineage/fixtures/*.sql (see the header of lineage.sql for the format)."""
+"""The one reader of tests/lineage/fixtures/*.sql (format: the header of lineage.sql; peers.sql adds `# source:`)."""
 
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ class Case:
     schema: dict[str, list[str]] = field(default_factory=dict)
     ephemeral: list[str] = field(default_factory=list)
     expected: set[str] = field(default_factory=set)
+    sources: list[str] = field(default_factory=list)  # `# source:` where a peer's expectation comes from
 
 
 def read_cases(path: Path) -> list[Case]:
@@ -46,6 +47,10 @@ def read_cases(path: Path) -> list[Case]:
             current.dialect = line.split(":", 1)[1].strip()
         elif line.startswith("# ephemeral:"):
             current.ephemeral.append(line.split(":", 1)[1].strip())
+        elif line.startswith("# source:"):
+            current.sources.append(line.split(":", 1)[1].strip())
+        elif line.startswith("# peer:"):
+            continue  # prose: where headwater and the peer differ, and why
         elif line.startswith("# expect:"):
             in_expect = True
         elif in_expect:
@@ -65,19 +70,24 @@ def run_case(case: Case, fast: bool = True) -> RawLineage:
         keys = {schema_key(c, spelling, case.dialect): "UNKNOWN" for c in cols}
         schema.add_table(relation, keys, dialect=case.dialect)
     known = {t.lower().split(".", 1)[1] for t in case.schema}
-    columns = {
-        t.lower().split(".", 1)[1]: tuple(stored(c, spelling) for c in cols) for t, cols in case.schema.items()
-    }
+    columns = {t.lower().split(".", 1)[1]: tuple(stored(c, spelling) for c in cols) for t, cols in case.schema.items()}
 
     def resolve_table(table: exp.Table) -> str | None:
         name = f"{table.db}.{table.name}".lower()
         return name if name in known else None
 
     def resolve_ephemeral(name: str) -> str | None:
-        return f"model:{name}" if name in case.ephemeral else None
+        # As build.py's resolver: dbt names are matched case-insensitively (Snowflake's qualify upper-cases
+        # the `__dbt__cte__` CTE name).
+        return f"model:{name.lower()}" if name.lower() in case.ephemeral else None
 
     return analyze_model(
-        "model.test.m", case.sql, case.dialect, schema, resolve_table, resolve_ephemeral,
+        "model.test.m",
+        case.sql,
+        case.dialect,
+        schema,
+        resolve_table,
+        resolve_ephemeral,
         Locator(case.sql, case.sql, case.dialect),
         table_columns=columns.get,
         fast=fast,

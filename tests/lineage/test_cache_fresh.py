@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -68,3 +69,30 @@ def test_warm_equals_cold_after_every_edit(tmp_path_factory: Any, edits: list[tu
         (target / "catalog.json").write_bytes(orjson.dumps(catalog))
         warm = _lineage(target, cache)  # the cache holds the previous state's results
         assert warm == _lineage(target, None), edit.__name__
+
+
+def _write(target: Path, manifest: dict[str, Any], catalog: dict[str, Any]) -> None:
+    (target / "manifest.json").write_bytes(orjson.dumps(manifest))
+    (target / "catalog.json").write_bytes(orjson.dumps(catalog))
+
+
+@pytest.mark.parametrize("edit", EDITS, ids=[e.__name__.strip("_") for e in EDITS])
+def test_each_change_kind_changes_lineage_and_warm_follows(edit: Any, tmp_path: Path) -> None:
+    """Per change kind: an edit whose cold lineage differs from before (so a cache key blind to it would serve
+    the old lineage and fail here), then warm, from the cache of the state before, equals cold."""
+    cache = tmp_path / "cache"
+    _write(tmp_path, MANIFEST, CATALOG)
+    before = _lineage(tmp_path, None)
+    for index in range(12):
+        manifest, catalog = orjson.loads(orjson.dumps(MANIFEST)), orjson.loads(orjson.dumps(CATALOG))
+        edit(manifest, catalog, index)
+        _write(tmp_path, manifest, catalog)
+        cold = _lineage(tmp_path, None)
+        if cold != before:
+            break
+    else:
+        raise AssertionError(f"no {edit.__name__} edit changed the lineage: the test could not see a stale cache")
+    _write(tmp_path, MANIFEST, CATALOG)
+    assert _lineage(tmp_path, cache) == before  # fills the cache with the state before
+    _write(tmp_path, manifest, catalog)
+    assert _lineage(tmp_path, cache) == cold

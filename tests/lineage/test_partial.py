@@ -59,3 +59,35 @@ def test_only_analyses_the_upstream_closure_and_agrees_with_a_full_build() -> No
     assert leaf in partial.raw and set(partial.raw) == closure & set(full.raw)
     assert len(partial.raw) < len(full.raw)
     assert all(partial.raw[uid] == full.raw[uid] for uid in partial.raw)
+
+
+def test_a_column_the_catalog_lacks_makes_only_its_readers_unknown(tmp_path: Path) -> None:
+    """DuckDB's `rowid` (like Snowflake's METADATA$FILENAME) is a pseudo-column no catalog lists: the one
+    output reading it is unknown (missing column), every other column of the model keeps its lineage."""
+    manifest = orjson.loads((TARGET / "manifest.json").read_bytes())
+    uid, node = next(
+        (u, n)
+        for u, n in manifest["nodes"].items()
+        if n["resource_type"] == "model" and n.get("compiled_code", "").strip().endswith("where event_type is not null")
+    )
+    relation = next(
+        t
+        for t in orjson.loads((TARGET / "catalog.json").read_bytes())["sources"].values()
+        if t["metadata"]["name"] == "events"
+    )["metadata"]
+    node["compiled_code"] = (
+        f'select *, rowid as source_row from "{relation["database"]}"."{relation["schema"]}"."events" '
+        "where event_type is not null"
+    )
+    (tmp_path / "manifest.json").write_bytes(orjson.dumps(manifest))
+    (tmp_path / "catalog.json").write_bytes((TARGET / "catalog.json").read_bytes())
+    graph = build_lineage(load_artifacts(target_path=tmp_path, include_tests=False), use_cache=False)
+    lineage = graph.model(uid)
+    assert not lineage.error and "source_row" in lineage.columns
+    unknown = {e.target.column for e in lineage.edges if e.kind is EdgeKind.UNKNOWN}
+    assert unknown == {"source_row"}
+    assert all(e.reason.startswith("missing column: rowid") for e in lineage.edges if e.kind is EdgeKind.UNKNOWN)
+    not_values = {EdgeKind.UNKNOWN, EdgeKind.JOIN, EdgeKind.FILTER, EdgeKind.GROUP}  # row edges reach every column
+    resolved = {e.target.column for e in lineage.edges if e.kind not in not_values}
+    assert resolved == set(lineage.columns) - {"source_row"} and len(resolved) > 3
+    assert graph.stats().models_failed == 0

@@ -150,6 +150,10 @@ def trace_command(
         partial.write_text(text + "\n")
         partial.replace(out)
         typer.echo(f"wrote {out}", err=True)
+    elif output_format == "text" and sys.stdout.isatty():  # a person at a terminal: the same words, styled
+        from headwater.report.trace_text import print_styled
+
+        print_styled(text)
     else:
         typer.echo(text)
     if notify:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from sqlglot import exp
 
 from headwater.contracts.model import ActualColumn, ActualTable, BuildFailed
+from headwater.warehouse.connection import name_condition, one_relation
 
 if TYPE_CHECKING:
     from headwater.dbt import Artifacts, Catalog, Node
@@ -40,17 +41,14 @@ def schema_from_warehouse(
         columns = tuple(ActualColumn(n, t, False if not nullable else None) for n, t, nullable in fields or ())
         named = ".".join(p for p in (schema, identifier) if p)
         return ActualTable(named, columns, "warehouse", "spark") if fields else None
-    where: exp.Condition = exp.func("lower", exp.column("table_name")).eq(
-        exp.Literal.string(identifier.lower())
-    )
+    # the one table the name means: on PostgreSQL a quoted "Orders" is not orders (`name_condition`)
+    folds = warehouse.config.kind == "duckdb"
+    where = name_condition("table_name", identifier, folds)
     if schema:
-        where = where.and_(
-            exp.func("lower", exp.column("table_schema")).eq(exp.Literal.string(schema.lower()))
-        )
+        where = where.and_(name_condition("table_schema", schema, folds))
     if database and warehouse.dialect == "duckdb":
         # DuckDB lists every attached database in one information_schema; PostgreSQL only its own.
-        catalog = exp.func("lower", exp.column("table_catalog"))
-        where = where.and_(catalog.eq(exp.Literal.string(database.lower())))
+        where = where.and_(name_condition("table_catalog", database, folds))
     query = (
         exp.select(
             "column_name",
@@ -59,6 +57,8 @@ def schema_from_warehouse(
             "character_maximum_length",
             "numeric_precision",
             "numeric_scale",
+            "table_schema",
+            "table_name",
         )
         .from_(exp.table_("columns", db="information_schema"))
         .where(where)
@@ -66,13 +66,12 @@ def schema_from_warehouse(
     )
     relation = ".".join(p for p in (schema, identifier) if p)
     result = warehouse.query(query, purpose="contract schema", relation=relation)
-    if not result.rows:
+    rows = one_relation(result.rows, schema, identifier, folds)
+    if not rows:
         return None
     columns = tuple(
-        ActualColumn(
-            str(name), _full_type(str(dtype), length, precision, scale), str(nullable).upper() == "YES"
-        )
-        for name, dtype, nullable, length, precision, scale in result.rows
+        ActualColumn(str(name), _full_type(str(dtype), length, precision, scale), str(nullable).upper() == "YES")
+        for name, dtype, nullable, length, precision, scale, *_ in rows
     )
     return ActualTable(relation, columns, "warehouse", warehouse.dialect)
 

@@ -20,6 +20,7 @@ class Column:
     description: str = ""
     constraints: tuple[str, ...] = ()  # constraint types: "not_null", "unique", "primary_key", ...
     tests: tuple[str, ...] = ()  # unique_ids of the tests attached to this column
+    quote: bool = False  # `quote: true` in YAML: the name is the exact stored name, not SQL to fold
 
 
 @dataclass(frozen=True)
@@ -166,4 +167,5 @@ def _column(name: str, data: Mapping[str, Any]) -> Column:
         data_type=data.get("data_type"),
         description=data.get("description") or "",
         constraints=tuple(str(c.get("type")) for c in data.get("constraints") or () if isinstance(c, dict)),
+        quote=data.get("quote") is True,
     )

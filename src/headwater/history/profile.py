@@ -3,8 +3,9 @@
 One relation costs at most two queries, both read-only through `headwater.warehouse`:
 
 1. `scalar_query`: ONE scan for every scalar aggregate of every column: row count, non-NULL count,
-   distinct count (DuckDB `approx_count_distinct`; PostgreSQL `count(distinct)`), min / max, mean and
-   11 quantile edges (0, 0.1 … 1) of numbers (DuckDB `reservoir_quantile`; PostgreSQL `percentile_cont`).
+   distinct count (DuckDB and Spark `approx_count_distinct`; PostgreSQL `count(distinct)`), min / max, mean
+   and 11 quantile edges (0, 0.1 … 1) of numbers (DuckDB `reservoir_quantile`; Spark `percentile_approx`;
+   PostgreSQL `percentile_cont`).
 2. `top_values_query`: the value counts of the low-cardinality text/boolean columns, all of them in one
    `GROUP BY GROUPING SETS ((a), (b), …)` scan; `read_top_values` keeps the top 10 of each.
 
@@ -59,8 +60,13 @@ def _col(name: str) -> exp.Column:
     return exp.column(exp.to_identifier(name, quoted=True))
 
 
+# Engines whose exact distinct counts and quantiles cost a shuffle or a sort per column (Spark: one
+# `count(distinct)` per column expands every row once per column): their sketches instead.
+_SKETCHES = frozenset({"duckdb", "spark", "databricks"})
+
+
 def _distinct(column: exp.Expr, dialect: str) -> exp.Expr:
-    if dialect == "duckdb":
+    if dialect in _SKETCHES:
         return exp.ApproxDistinct(this=column)
     return exp.Count(this=exp.Distinct(expressions=[column]))
 
@@ -72,6 +78,8 @@ def _quantiles(column: exp.Expr, dialect: str) -> exp.Expr:
         # A reservoir sample (8,192 values): 4-10x cheaper than approx_quantile's t-digest at 10M rows
         # (docs/benchmarks.md); the inner edges are estimates either way, the ends are the exact min/max.
         return exp.func("reservoir_quantile", as_double, edges)
+    if dialect in _SKETCHES:
+        return exp.ApproxQuantile(this=as_double, quantile=edges)  # Spark's percentile_approx
     ordered = exp.Order(expressions=[exp.Ordered(this=as_double)])
     return exp.WithinGroup(this=exp.PercentileCont(this=edges), expression=ordered)
 

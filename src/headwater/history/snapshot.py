@@ -12,6 +12,7 @@ is only as recent as the last `dbt docs generate`, and a stale one would hide a 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import logging
 import subprocess
@@ -44,6 +45,7 @@ from headwater.history.profile import (
     top_values_query,
 )
 from headwater.warehouse import ProbeError, Warehouse, WarehouseConfig, connect, from_profile, from_url
+from headwater.warehouse.connection import name_condition, one_relation
 
 DEFAULT_BUDGET_SECONDS = 60.0
 PROFILED_TYPES = frozenset({"source", "seed", "model", "snapshot"})
@@ -251,10 +253,13 @@ def profile_relations(
     as the last `dbt docs generate`, and a profile must see the columns there are now."""
     profiles: list[RelationProfile] = []
     skipped: list[Skipped] = []
-    try:
-        live = live_schemas(warehouse, relations)
-    except ProbeError:
-        live = None  # no information_schema: the catalog, then one lookup per relation
+    live: dict[str, RelationSchema] | None = None
+    spark = warehouse.config.kind == "spark"
+    if not spark:  # Spark has no information_schema: each table's plan, below
+        try:
+            live = live_schemas(warehouse, relations)
+        except ProbeError:
+            live = None  # no information_schema: the catalog, then one lookup per relation
     found: dict[str, RelationSchema] = dict(live or {})
     for node in relations:
         spent = time.perf_counter() - started
@@ -263,7 +268,9 @@ def profile_relations(
             continue
         # No statement may outlast what is left of the budget (DuckDB's timer reads the config per query).
         warehouse.config = replace(warehouse.config, timeout_seconds=max(0.5, budget_seconds - spent))
-        schema = found.get(node.unique_id) or schemas.get(node.unique_id)
+        # On Spark the table's own schema (no job), not catalog.json: the manifest may come from another
+        # adapter (dbt-duckdb), whose catalog spells the types in its dialect, not the warehouse's.
+        schema = found.get(node.unique_id) or (schemas.get(node.unique_id) if not spark else None)
         try:
             if schema is None:
                 if live is not None:
@@ -279,9 +286,12 @@ def profile_relations(
 
 
 def live_schemas(warehouse: Warehouse, relations: Sequence[Node]) -> dict[str, RelationSchema]:
-    """Columns of `relations` from information_schema.columns, one query for all of them."""
-    wanted = sorted({(n.schema or "").lower() for n in relations})
-    in_schemas = exp.func("lower", exp.column("table_schema")).isin(*(exp.Literal.string(w) for w in wanted))
+    """Columns of `relations` from information_schema.columns, one query for all of them. Each relation is the
+    one table its name means (`headwater.warehouse.connection.name_condition`): on PostgreSQL a quoted
+    `"Orders"` is not `orders`, on DuckDB names differ only beyond ASCII case."""
+    folds = warehouse.config.kind == "duckdb"
+    wanted = sorted({n.schema or "" for n in relations})
+    in_schemas = functools.reduce(exp.or_, (name_condition("table_schema", w, folds) for w in wanted))
     query = (
         exp.select("table_catalog", "table_schema", "table_name", "column_name", "data_type", "ordinal_position")
         .from_(exp.table_("columns", db="information_schema"))
@@ -289,15 +299,20 @@ def live_schemas(warehouse: Warehouse, relations: Sequence[Node]) -> dict[str, R
         .order_by("table_catalog", "table_schema", "table_name", "ordinal_position")
     )
     rows = warehouse.query(query, purpose="schema", relation="information_schema.columns").rows
-    by_key: dict[tuple[str, str], dict[str, list[tuple[str, str]]]] = {}
+    by_relation: dict[tuple[str, str], list[tuple[str, ...]]] = {}
     for catalog, schema, table, column, dtype, _ in rows:
-        key = (str(schema).lower(), str(table).lower())
-        by_key.setdefault(key, {}).setdefault(str(catalog).lower(), []).append((str(column), str(dtype)))
+        by_relation.setdefault((str(schema), str(table)), []).append((str(catalog), str(column), str(dtype)))
+    named = [(s, t) for s, t in by_relation]
     out = {}
     for node in relations:
-        catalogs = by_key.get(((node.schema or "").lower(), (node.identifier or node.name).lower()))
-        if not catalogs:
+        # (schema, table) pairs as rows for `one_relation`, which keeps the best-spelled one
+        matched = one_relation(named, node.schema, node.identifier or node.name, folds)
+        if not matched:
             continue
+        pair = (str(matched[0][0]), str(matched[0][1]))
+        catalogs: dict[str, list[tuple[str, str]]] = {}
+        for catalog, column, dtype in by_relation[pair]:
+            catalogs.setdefault(catalog.lower(), []).append((column, dtype))
         columns = catalogs.get((node.database or "").lower()) or next(iter(catalogs.values()))
         ordered = tuple(ColumnSchema(c, t, i + 1) for i, (c, t) in enumerate(columns))
         out[node.unique_id] = RelationSchema(node.unique_id, ordered, "information_schema")

@@ -15,16 +15,17 @@ Two passes share the same resolution code (`scopes.py`: output names; `values.py
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Callable, Iterator
 from functools import lru_cache
 
-import sqlglot
 from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect
-from sqlglot.errors import SqlglotError
-from sqlglot.optimizer.qualify import qualify
+from sqlglot.errors import ParseError, SqlglotError
 from sqlglot.optimizer.scope import Scope, build_scope
+from sqlglot.parser import Parser
 from sqlglot.schema import MappingSchema
+from sqlglot.tokens import Tokenizer
 
 from headwater.lineage.compact import RawEdge, RawLineage
 from headwater.lineage.locate import Locator
@@ -55,7 +56,7 @@ def analyze_model(
         line = sql.count("\n", 0, jinja.start()) + 1
         return failed(node_id, fallback_columns, f"jinja remnant: compiled SQL line {line} still holds Jinja")
     try:
-        tree = sqlglot.parse_one(sql, dialect=_dialect(dialect))
+        tree = _parse_one(sql, dialect)
     except SqlglotError as err:
         return failed(node_id, fallback_columns, f"unparseable SQL: {_first_line(err)}")
     if not isinstance(tree, exp.Query):
@@ -73,6 +74,8 @@ def analyze_model(
                     return result
         except Exception:  # Fallback, or SQL the fast pass trips on: qualify gets its turn
             pass
+    from sqlglot.optimizer.qualify import qualify  # here: most projects never need it (~5 ms of imports)
+
     try:
         mapping = schema if isinstance(schema, MappingSchema) else schema()
         tree = qualify(
@@ -102,6 +105,26 @@ def analyze_model(
 def _dialect(name: str) -> Dialect:
     """One Dialect instance per name: `parse_one(sql, dialect=<str>)` builds a new one for every model."""
     return Dialect.get_or_raise(name)
+
+
+_READERS = threading.local()  # per thread: a tokenizer and a parser are reused, never shared
+
+
+def _parse_one(sql: str, dialect: str) -> exp.Expr:
+    """`sqlglot.parse_one(sql, dialect=...)` with one tokenizer and one parser per dialect and thread, instead of
+    new ones for every model (each tokenizer builds its scanner's tables again); both reset on every call."""
+    readers: dict[str, tuple[Tokenizer, Parser]] | None = getattr(_READERS, "by_dialect", None)
+    if readers is None:
+        readers = _READERS.by_dialect = {}
+    reader = readers.get(dialect)
+    if reader is None:
+        found = _dialect(dialect)
+        reader = readers[dialect] = (found.tokenizer(), found.parser())
+    tokenizer, parser = reader
+    result = parser.parse(tokenizer.tokenize(sql), sql)
+    if not result or result[0] is None:  # as parse_one says it
+        raise ParseError(f"No expression was parsed from '{sql}'")
+    return exp.Block(expressions=result) if len(result) > 1 else result[0]
 
 
 def _no_columns(_: str) -> tuple[str, ...] | None:
@@ -152,5 +175,6 @@ def _edges_for(ctx: Context, target: str, leaves: list[Leaf]) -> Iterator[RawEdg
         if key in seen:
             continue
         seen.add(key)
-        text, line, compiled = ctx.locator.locate(leaf.step) if leaf.step is not None else ("", None, False)
+        step = leaf.step if ctx.locator.where else None  # a Locator without `where` gives values nothing
+        text, line, compiled = ctx.locator.locate(step) if step is not None else ("", None, False)
         yield RawEdge(target, kind, leaf.node, leaf.column, text, line, compiled, leaf.reason or leaf.note)

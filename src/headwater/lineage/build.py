@@ -17,8 +17,6 @@ from headwater.errors import ConfigError
 from headwater.lineage.cache import FORMAT, LineageCache, node_key
 from headwater.lineage.compact import RawEdge, RawLineage
 from headwater.lineage.graph import NO_COMPILED_SQL, LineageGraph, LineageStats
-from headwater.lineage.parallel import run_batch
-from headwater.lineage.python_models import registry_key
 from headwater.lineage.schemas import SchemaBook
 
 if TYPE_CHECKING:
@@ -115,7 +113,8 @@ def _build(
     book = SchemaBook(artifacts)
     directory = Path(cache_dir) if cache_dir is not None else default_cache_dir(artifacts)
     cache = LineageCache(directory if use_cache else None)
-    run_key = book.run_key(FORMAT, str(always_qualify))
+    # The key of the whole run hashes every node and the catalog: only a run with a cache reads or writes it.
+    run_key = book.run_key(FORMAT, str(always_qualify)) if cache.path is not None else ""
     known = cache.summary(run_key) if closure is None else None  # the summary covers the whole manifest
     stats = _stats_from(known) if known is not None else None
     if stats is not None:
@@ -183,6 +182,10 @@ def _results(
 ) -> tuple[dict[str, RawLineage], int]:
     """Every analysed node's lineage in topological order, from the cache where its key matches (`where`:
     with the edges' text and lines, see `Locator`)."""
+    # Imported here: a warm run answered from the cache summary needs neither (multiprocessing, pickle).
+    from headwater.lineage.parallel import run_batch
+    from headwater.lineage.python_models import registry_key
+
     analyser = _Analyser(manifest, book, fast=not always_qualify, where=where)
     order = [
         uid for uid in topological_order(manifest)
@@ -224,6 +227,11 @@ def _results(
             batch.append((node_id, fallback, key))
             if not book.from_catalog(node_id):
                 blocked.add(node_id)
+        # What the loop above built (nodes read lazily from the manifest, their columns) lives as long as the
+        # run: out of the collector's view too, so the first model's young collection does not scan it (inside
+        # `gc_frozen` only, whose exit hands every frozen object back to the collector).
+        if not gc.isenabled():
+            gc.freeze()
         for (node_id, _, key), result in zip(batch, run_batch(analyser, batch, workers), strict=True):
             results[node_id] = result
             cache.put(node_id, key, result)

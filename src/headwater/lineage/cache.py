@@ -24,7 +24,8 @@ from headwater.lineage.compact import RawLineage
 
 # Bump FORMAT whenever the analysis would give different edges for the same SQL: the cache key holds it,
 # so results of an older analysis are never served. The file also records headwater's and sqlglot's versions.
-FORMAT = "headwater-lineage/7"
+# 8: case folding per dialect (ASCII-only where the engine folds so), quoted YAML names, PIVOT edges.
+FORMAT = "headwater-lineage/8"
 FILE_NAME = "lineage.json"
 SUMMARY_NAME = "summary.json"
 

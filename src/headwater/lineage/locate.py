@@ -12,7 +12,6 @@ line reads like is a macro expanded in place: a line diff pairs it with the macr
 from __future__ import annotations
 
 from bisect import bisect_left
-from difflib import SequenceMatcher
 
 from sqlglot import exp
 
@@ -103,6 +102,8 @@ class Locator:
             self._aligned = {}
             compiled = [line.strip() for line in self.lines]
             raw = [line.strip() for line in self._raw.splitlines()]
+            from difflib import SequenceMatcher  # here: only models with macros expanded in place need it
+
             matcher = SequenceMatcher(None, raw, compiled, autojunk=False)
             for tag, raw_start, raw_end, start, end in matcher.get_opcodes():
                 if tag == "replace" and raw_end - raw_start == end - start:

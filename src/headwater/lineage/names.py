@@ -16,6 +16,7 @@ names in a `MappingSchema` are stored names: spelled exactly as the warehouse ke
 
 from __future__ import annotations
 
+import string
 from functools import lru_cache
 
 from sqlglot import exp
@@ -24,24 +25,30 @@ from sqlglot.dialects.dialect import Dialect, NormalizationStrategy
 # Dialects whose column names are case-insensitive although sqlglot keeps their (table) names' case.
 _INSENSITIVE_COLUMNS = frozenset({"mysql", "starrocks", "doris", "fabric", "tsql", "singlestore"})
 LOWER, UPPER, SENSITIVE, INSENSITIVE = "lower", "upper", "sensitive", "insensitive"
+# Case-insensitive too, but folding every letter (`Ü` to `ü`) as sqlglot does for the dialect (Spark, T-SQL...);
+# INSENSITIVE dialects fold ASCII letters only (DuckDB, BigQuery, Redshift: sqlglot's ASCII_ONLY_NORMALIZATION).
+UNICODE_INSENSITIVE = "insensitive, unicode"
+INSENSITIVES = frozenset({INSENSITIVE, UNICODE_INSENSITIVE})
 
 
 @lru_cache(maxsize=64)
 def column_case(dialect: str) -> str:
     """How the dialect treats the case of column names: lower, upper, sensitive or insensitive."""
-    if dialect in _INSENSITIVE_COLUMNS:
-        return INSENSITIVE
     try:
-        strategy = Dialect.get_or_raise(dialect).NORMALIZATION_STRATEGY
+        found = Dialect.get_or_raise(dialect)
     except ValueError:
-        return LOWER
+        return INSENSITIVE if dialect in _INSENSITIVE_COLUMNS else LOWER
+    insensitive = INSENSITIVE if getattr(found, "ASCII_ONLY_NORMALIZATION", False) else UNICODE_INSENSITIVE
+    if dialect in _INSENSITIVE_COLUMNS:
+        return insensitive
+    strategy = found.NORMALIZATION_STRATEGY
     if strategy is NormalizationStrategy.UPPERCASE:
         return UPPER
     if strategy is NormalizationStrategy.LOWERCASE:
         return LOWER
     if strategy is NormalizationStrategy.CASE_SENSITIVE:
         return SENSITIVE
-    return INSENSITIVE
+    return insensitive
 
 
 @lru_cache(maxsize=64)
@@ -54,10 +61,20 @@ def string_quotes(dialect: str) -> frozenset[str]:
     return frozenset(q for q in quotes if isinstance(q, str))
 
 
+def fold(name: str, case: str = INSENSITIVE) -> str:
+    """A name in lower case the way the dialect folds identifiers: ASCII letters only for DuckDB's
+    case-insensitive names and PostgreSQL's unquoted ones, which leave `Ü` as it is (`"ünï"` is not DuckDB's
+    `"Ünï"`); every letter where sqlglot folds them all (UNICODE_INSENSITIVE, and UPPER: Snowflake)."""
+    return name.translate(_ASCII_LOWER) if case in (INSENSITIVE, LOWER) else name.lower()
+
+
+_ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
+
+
 def stored(name: str, case: str) -> str:
     """The canonical spelling of a name as the warehouse stores it (catalog, qualified tree)."""
-    if case == INSENSITIVE:
-        return name.lower()
+    if case in INSENSITIVES:
+        return fold(name, case)
     if case in (LOWER, SENSITIVE):
         return name  # a stored name in lower case is the folded one; any other keeps its case
     upper = name.upper()
@@ -68,8 +85,8 @@ def stored(name: str, case: str) -> str:
 
 def written(name: str, quoted: bool, case: str) -> str:
     """The canonical spelling of a name as the SQL writes it (quoted or not)."""
-    if case == INSENSITIVE or (not quoted and case != SENSITIVE):
-        return name.lower()
+    if case in INSENSITIVES or (not quoted and case != SENSITIVE):
+        return fold(name, case)
     return stored(name, case)
 
 
@@ -84,8 +101,11 @@ def to_stored(canonical: str, case: str) -> str:
 
 def schema_key(name: str, case: str, dialect: str) -> str:
     """A stored name as a key of sqlglot's `MappingSchema`, which normalises keys as unquoted SQL: a name
-    the dialect would fold is passed quoted, so its case survives."""
-    if case in (INSENSITIVE, SENSITIVE):
+    the dialect would fold is passed quoted, so its case survives; so is any name that is not a plain
+    identifier (`Order ID`, `x"); --`), which does not parse unquoted."""
+    if not exp.SAFE_IDENTIFIER_RE.match(name):
+        return exp.to_identifier(name, quoted=True).sql(dialect)
+    if case in INSENSITIVES or case == SENSITIVE:
         return name
     folded = name.upper() if case == UPPER else name.lower()
     return name if name == folded else exp.to_identifier(name, quoted=True).sql(dialect)
@@ -100,7 +120,7 @@ def identifier_name(node: exp.Expr, case: str) -> str:
     elif isinstance(node, exp.Column):
         ident = node.this
     if isinstance(ident, exp.Identifier):
-        if case == INSENSITIVE:
-            return str(ident.this).lower()
+        if case in INSENSITIVES:
+            return fold(str(ident.this), case)
         return written(str(ident.this), bool(ident.args.get("quoted")), case)
     return written(node.alias_or_name, False, case)

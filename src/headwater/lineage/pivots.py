@@ -2,9 +2,10 @@
 
 The relation under the pivot is a CTE when its unqualified name is one (resolved through the CTE, never
 taken for an undeclared table), else a physical table. Output columns:
-- PIVOT: each pivot column is the aggregate of the value column(s) (kind aggregate); the other columns of
-  the relation pass through (the implicit GROUP BY); with several aggregates the pivot columns cannot be
-  told apart, so they are UNKNOWN.
+- PIVOT: each pivot column is the aggregate of the value column(s) and of the FOR column that picks its
+  rows (kind aggregate, as the equivalent `sum(case when ...)`); the other columns of the relation pass
+  through (the implicit GROUP BY). With several aggregates a column is `<value>_<aggregate alias>` (Spark,
+  DuckDB, Oracle); a column not named so cannot be told apart from the others, so it is UNKNOWN.
 - UNPIVOT: the value column comes from every unpivoted column; the name column holds the column names (a
   literal); the other columns pass through. Multi-column unpivots are UNKNOWN.
 """
@@ -16,7 +17,7 @@ from collections.abc import Callable
 from sqlglot import exp
 from sqlglot.optimizer.scope import Scope
 
-from headwater.lineage.scopes import AGG, PASS, Context, Leaf, Source, unknown
+from headwater.lineage.scopes import AGG, PASS, Context, Leaf, Source, source_columns, unknown
 
 Resolve = Callable[[Source, str], list[Leaf]]
 
@@ -45,16 +46,52 @@ def _pivot(ctx: Context, pivot: exp.Pivot, relation: Source, name: str, resolve:
     produced = {ctx.name(c) for c in pivot.args.get("columns") or ()}
     consumed = {ctx.name(c) for e in (*pivot.expressions, *pivot.fields) for c in e.find_all(exp.Column)}
     if name in produced or (not produced and name not in consumed and _is_pivot_name(pivot, name)):
-        if len(pivot.expressions) != 1:
+        aggregate = _aggregate_of(ctx, pivot, name)
+        if aggregate is None:
             return [unknown(f"pivot: {name} is one of several aggregates of a PIVOT, which cannot be told apart")]
-        aggregate = pivot.expressions[0]
         values = [ctx.name(c) for c in aggregate.find_all(exp.Column)]
+        # The FOR column picks the rows each pivot column aggregates, as `sum(case when k = 'v' then x end)`.
+        keys = [ctx.name(c) for f in pivot.fields if isinstance(f, exp.In) for c in f.this.find_all(exp.Column)]
+        found = [_step(leaf, AGG, aggregate) for column in (*values, *keys) for leaf in resolve(relation, column)]
         if not values:  # count(*): a number, not a column's value
-            return [Leaf(None, None, AGG, True, aggregate)]
-        return [_step(leaf, AGG, aggregate) for value in values for leaf in resolve(relation, value)]
+            return [Leaf(None, None, AGG, True, aggregate), *found]
+        return found
     if name in consumed:
         return [unknown(f"pivot: {name} is consumed by the PIVOT and not an output column")]
     return resolve(relation, name)
+
+
+def pivot_group_keys(ctx: Context, scope: Scope, table: exp.Table) -> tuple[exp.Pivot, list[str]] | None:
+    """A PIVOT's implicit GROUP BY: the columns of its relation it neither aggregates nor pivots on (they
+    decide the output rows, as GROUP BY keys do). None: not one PIVOT, or the relation's columns unknown."""
+    pivots = table.args.get("pivots") or []
+    if len(pivots) != 1 or pivots[0].unpivot:
+        return None
+    pivot: exp.Pivot = pivots[0]
+    columns = source_columns(ctx, pivoted_relation(ctx, scope, table))
+    if columns is None:
+        return None
+    consumed = {ctx.name(c) for e in (*pivot.expressions, *pivot.fields) for c in e.find_all(exp.Column)}
+    return pivot, [c for c in columns if c not in consumed]
+
+
+def _aggregate_of(ctx: Context, pivot: exp.Pivot, name: str) -> exp.Expr | None:
+    """The aggregate a pivot column holds. With several, sqlglot names the columns per IN value, then per
+    aggregate: the column's position tells both, kept only where the name is `<value>_<aggregate alias>`
+    exactly, as Spark, DuckDB and Oracle name them (an unaliased aggregate, or other naming, stays unknown)."""
+    aggregates: list[exp.Expr] = list(pivot.expressions)
+    if len(aggregates) == 1:
+        return aggregates[0]
+    columns = [ctx.name(c) for c in pivot.args.get("columns") or ()]
+    values = [e.alias_or_name for f in pivot.fields if isinstance(f, exp.In) for e in f.expressions]
+    if name not in columns or len(columns) != len(values) * len(aggregates):
+        return None
+    position = columns.index(name)
+    aggregate = aggregates[position % len(aggregates)]
+    value = values[position // len(aggregates)]
+    if isinstance(aggregate, exp.Alias) and name.lower() == f"{value}_{aggregate.alias}".lower():
+        return aggregate
+    return None
 
 
 def _is_pivot_name(pivot: exp.Pivot, name: str) -> bool:

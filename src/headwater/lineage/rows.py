@@ -1,7 +1,8 @@
 """Row lineage inside one model: the columns that decide WHICH rows reach the output.
 
-JOIN ON/USING keys, WHERE, HAVING and QUALIFY columns and GROUP BY keys of every scope the root reads
-rows from (CTEs, derived tables, UNION branches, subqueries), resolved to their leaf columns like values.
+JOIN ON/USING keys, WHERE, HAVING and QUALIFY columns and GROUP BY keys (a PIVOT's implicit ones too) of
+every scope the root reads rows from (CTEs, derived tables, UNION branches, subqueries), resolved to their
+leaf columns like values.
 An ephemeral model's CTE is not entered: its filters belong to the ephemeral node.
 """
 
@@ -13,6 +14,7 @@ from sqlglot import exp
 from sqlglot.optimizer.scope import Scope
 
 from headwater.lineage.compact import RawEdge
+from headwater.lineage.pivots import pivot_group_keys
 from headwater.lineage.scopes import (
     EPHEMERAL_PREFIX,
     Context,
@@ -68,6 +70,13 @@ def _scope_row_edges(ctx: Context, scope: Scope) -> Iterator[RawEdge]:
         clause = select.args.get(arg)
         if clause is not None:
             yield from _condition_edges(ctx, scope, clause.this, kind, "")
+    for node, _ in scope.selected_sources.values():  # the table node holds its pivots, even over a CTE
+        grouped = pivot_group_keys(ctx, scope, node) if isinstance(node, exp.Table) else None
+        if grouped is not None and isinstance(node, exp.Table):
+            text, line, compiled = ctx.locator.locate(grouped[0], keyed=True)
+            for name in grouped[1]:
+                leaves = resolve_in_source(ctx, node, name, None, scope)
+                yield from _edges_from_leaves(leaves, "group", "", text, line, compiled)
     group = select.args.get("group")
     if group is not None:
         names = list(outputs(ctx, scope).columns)

@@ -97,19 +97,29 @@ class SchemaBook:
         return self._canonical(node_id, cols, inferred=False) if cols else ()
 
     def _canonical(self, node_id: str, cols: Columns, inferred: bool = True) -> tuple[str, ...]:
-        from headwater.lineage.names import INSENSITIVE, stored, written
+        from headwater.lineage.names import INSENSITIVES, fold, stored, written
 
         origin = self.origin.get(node_id)
         case = self.case
-        if case == INSENSITIVE:  # most dialects: every name folded to lower case
-            found = [n.lower() for n, _ in cols]
+        if case in INSENSITIVES:  # most dialects: every name folded to lower case
+            found = [fold(n, case) for n, _ in cols]
         elif origin == "inferred" and inferred:
             found = [n for n, _ in cols]  # lineage's own output names: canonical already
         elif origin == "catalog":
             found = [stored(n, case) for n, _ in cols]  # as the warehouse keeps them
-        else:
-            found = [written(n, False, case) for n, _ in cols]  # YAML and CSV headers: written unquoted
+        else:  # YAML and CSV headers: written unquoted, unless the YAML says the name is exact
+            exact = self._exact(node_id)
+            found = [written(n, n in exact, case) for n, _ in cols]
         return tuple(dict.fromkeys(found))
+
+    def _exact(self, node_id: str) -> frozenset[str]:
+        """YAML columns named by their exact stored name: `quote: true`, or a name that is no plain identifier
+        (`Order ID`, `x"); --`: it cannot be meant as unquoted SQL)."""
+        from sqlglot import exp
+
+        node = self.manifest.get(node_id)
+        cols = node.columns.values() if node is not None else ()
+        return frozenset(c.name for c in cols if c.quote or not exp.SAFE_IDENTIFIER_RE.match(c.name))
 
     def infer(self, node_id: str, names: tuple[str, ...]) -> None:
         if not self.from_catalog(node_id) and names and "*" not in names:
@@ -207,7 +217,8 @@ class SchemaBook:
             return {schema_key(n, case, self.dialect): t or "UNKNOWN" for n, t in cols}
         if origin == "inferred":
             return {schema_key(to_stored(n, case), case, self.dialect): t or "UNKNOWN" for n, t in cols}
-        return {n: t or "UNKNOWN" for n, t in cols}
+        exact = self._exact(node_id)  # the other YAML names are SQL as written (sqlglot folds them)
+        return {schema_key(n, case, self.dialect) if n in exact else n: t or "UNKNOWN" for n, t in cols}
 
 
 def _project_root(artifacts: Artifacts) -> Path | None:
@@ -229,8 +240,20 @@ def _seed_header(root: Path | None, node: Node) -> Columns | None:
     return tuple((name.strip(), "") for name in header if name.strip()) if header else None
 
 
+# Built-in dialects of sqlglot 30 (its `Dialects` enum): a warm run, answered from the cache summary, knows
+# its dialect without importing sqlglot at all (~0.1 s of CPU). Any other name asks sqlglot;
+# tests/lineage/test_fast_paths.py checks that every one is a dialect of the installed sqlglot.
+BUILTIN_DIALECTS = frozenset({
+    "athena", "bigquery", "clickhouse", "databricks", "doris", "dremio", "drill", "druid", "duckdb", "dune",
+    "exasol", "fabric", "hive", "materialize", "mysql", "oracle", "postgres", "presto", "redshift", "risingwave",
+    "snowflake", "solr", "spark", "spark2", "sqlite", "starrocks", "teradata", "trino", "tsql",
+})  # fmt: skip
+
+
 def sqlglot_dialect(name: str) -> str:
     """The dialect itself when sqlglot knows it, else "" (sqlglot's generic SQL)."""
+    if name in BUILTIN_DIALECTS:
+        return name
     from sqlglot.dialects.dialect import Dialect, Dialects
 
     if name in Dialects._value2member_map_:

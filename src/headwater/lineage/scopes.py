@@ -17,7 +17,7 @@ from sqlglot import exp
 from sqlglot.optimizer.scope import Scope
 
 from headwater.lineage.locate import Locator
-from headwater.lineage.names import INSENSITIVE, column_case, identifier_name
+from headwater.lineage.names import INSENSITIVES, column_case, fold, identifier_name
 
 EPHEMERAL_PREFIX = "__dbt__cte__"
 EXTERNAL_PREFIX = "external."  # unique_id prefix of relations the SQL reads that dbt does not declare
@@ -72,6 +72,9 @@ class Context:
     _tables: dict[int, str | None] = field(default_factory=dict)
     _names: dict[int, frozenset[str] | None] = field(default_factory=dict)
     _ephemeral: dict[int, str | None] = field(default_factory=dict)
+    plain_scopes: dict[int, bool] = field(default_factory=dict)  # `values._scope_leaves`: a CTE/subquery as such
+    # `values._table_leaves`, per table reference: its node (None: external or a table function), its columns
+    table_names: dict[int, tuple[str | None, frozenset[str] | None]] = field(default_factory=dict)
     case: str = field(init=False)  # how the dialect treats the case of column names (`names.column_case`)
 
     def __post_init__(self) -> None:
@@ -79,10 +82,10 @@ class Context:
 
     def name(self, node: exp.Expr) -> str:
         """The canonical name (`headwater.lineage.names`) of a column, alias or identifier node."""
-        if self.case == INSENSITIVE and type(node) is exp.Column:  # most names: a column, case folded
+        if self.case in INSENSITIVES and type(node) is exp.Column:  # most names: a column, case folded
             ident = node.args["this"]
             if type(ident) is exp.Identifier:
-                return str(ident.args["this"]).lower()
+                return fold(str(ident.args["this"]), self.case)
         return identifier_name(node, self.case)
 
     def table_uid(self, table: exp.Table) -> str | None:

@@ -62,7 +62,14 @@ def column_leaves(ctx: Context, scope: Scope, name: str) -> list[Leaf] | None:
     else:
         assert output.source is not None
         step = f"{output.alias}.{name}"
-        leaves = [compose(leaf, PASS, False, step) for leaf in resolve_in_source(ctx, output.source, name, None, scope)]
+        # `compose(leaf, PASS, False, step)`, inlined (one call per column and `select *` level): a PASS step
+        # adds only its text, to a leaf that has none yet.
+        leaves = [
+            leaf
+            if leaf.reason or leaf.step is not None
+            else Leaf(leaf.node, leaf.column, leaf.rank, leaf.renamed, step, "", leaf.note)
+            for leaf in resolve_in_source(ctx, output.source, name, None, scope)
+        ]
     ctx.leaves[key] = leaves
     return leaves
 
@@ -78,28 +85,61 @@ class Parts:
     aggregate: bool = False
 
 
+# What `parts_of` does with a node, by its class: one dict lookup per node instead of up to six isinstance
+# checks (a pure memo: a class's ancestors never change).
+_OTHER, _COLUMN, _QUERY, _WINDOW, _AGG, _UDF, _LAMBDA = range(1, 8)
+_KINDS: dict[type, int] = {}
+
+
+def _kind(cls: type) -> int:
+    kind = _KINDS.get(cls)
+    if kind is None:
+        if issubclass(cls, exp.Column):
+            kind = _COLUMN
+        else:
+            kind = _QUERY if issubclass(cls, exp.Subquery | exp.Select) else _inner_kind(cls)
+        _KINDS[cls] = kind
+    return kind
+
+
+def _inner_kind(cls: type) -> int:
+    """The kind of a node that is neither a column nor a subquery (or is the walk's own root query)."""
+    if issubclass(cls, exp.Window):
+        return _WINDOW
+    if issubclass(cls, exp.AggFunc):
+        return _AGG
+    if issubclass(cls, exp.Anonymous):
+        return _UDF
+    return _LAMBDA if issubclass(cls, exp.Lambda) else _OTHER
+
+
 def parts_of(node: exp.Expr) -> Parts:
     if isinstance(node, exp.Column):  # most projections: no walk needed
         return Parts(columns=[] if node.is_star else [node])
     parts = Parts()
+    columns = parts.columns
     lambdas = False
+    kinds = _KINDS
     stack = [node]
     while stack:
         current = stack.pop()
-        if isinstance(current, exp.Column):
+        kind = kinds.get(type(current)) or _kind(type(current))
+        if kind == _COLUMN:
             if not current.is_star:
-                parts.columns.append(current)
+                columns.append(current)  # type: ignore[arg-type]  # its kind says it is a Column
             continue
-        if current is not node and isinstance(current, exp.Subquery | exp.Select):
-            parts.subqueries.append(current)
-            continue
-        if isinstance(current, exp.Window):
+        if kind == _QUERY:
+            if current is not node:
+                parts.subqueries.append(current)
+                continue
+            kind = _inner_kind(type(current))
+        if kind == _WINDOW:
             parts.window = True
-        elif isinstance(current, exp.AggFunc):
+        elif kind == _AGG:
             parts.aggregate = True
-        elif isinstance(current, exp.Anonymous):
-            parts.udfs.append(current)
-        elif isinstance(current, exp.Lambda):
+        elif kind == _UDF:
+            parts.udfs.append(current)  # type: ignore[arg-type]  # its kind says it is an Anonymous
+        elif kind == _LAMBDA:
             lambdas = True
         stack.extend(current.iter_expressions())
     if lambdas:
@@ -132,19 +172,24 @@ def _classify(inner: exp.Expr, parts: Parts) -> int:
 
 def projection_leaves(ctx: Context, scope: Scope, projection: exp.Expr, name: str) -> list[Leaf]:
     inner = projection.unalias()
-    parts = parts_of(inner)
-    rank = _classify(inner, parts)
+    if isinstance(inner, exp.Column):  # most projections, renamed or not: what parts_of and _classify say of it
+        parts, columns, rank = None, [] if inner.is_star else [inner], PASS
+    else:
+        parts = parts_of(inner)
+        columns, rank = parts.columns, _classify(inner, parts)
     leaves: list[Leaf] = []
-    for column in parts.columns:
-        renamed = ctx.name(column) != name
-        leaves.extend(compose(leaf, rank, renamed, projection) for leaf in resolve_column(ctx, scope, column))
-    for sub in parts.subqueries:
+    for column in columns:
+        column_name = ctx.name(column)
+        renamed = column_name != name
+        for leaf in resolve_column(ctx, scope, column, column_name):
+            leaves.append(compose(leaf, rank, renamed, projection))
+    for sub in parts.subqueries if parts is not None else ():
         sub_scope = scope_of(scope, sub)
         if sub_scope is not None:
             for sub_leaves in resolve_scope(ctx, sub_scope).values():
                 leaves.extend(compose(leaf, EXPR, True, projection) for leaf in sub_leaves)
                 break  # a scalar subquery has one output column
-    for func in parts.udfs:
+    for func in parts.udfs if parts is not None else ():
         if parts_of(func).columns:
             why = f"udf: {func.name}() is not a known function; its effect on the value is not analysed"
             leaves.append(unknown(why))
@@ -199,8 +244,10 @@ def compose(inner: Leaf, rank: int, renamed: bool, step: exp.Expr | str) -> Leaf
     )
 
 
-def resolve_column(ctx: Context, scope: Scope, column: exp.Column) -> list[Leaf]:
-    name = ctx.name(column)
+def resolve_column(ctx: Context, scope: Scope, column: exp.Column, name: str | None = None) -> list[Leaf]:
+    """The leaves of a column reference (`name`: its canonical name, when the caller has it already)."""
+    if name is None:
+        name = ctx.name(column)
     if not column.table:
         if not ctx.qualified:
             return _resolve_unqualified(ctx, scope, column, name)
@@ -274,26 +321,49 @@ def resolve_in_source(
 ) -> list[Leaf]:
     """The leaves of column `name` of a FROM/JOIN source. `scope`: the scope it is a source of (a pivoted
     CTE is found through it)."""
-    if isinstance(source, exp.Table) and source.args.get("pivots"):
-        return pivot_leaves(ctx, scope, source, name, lambda relation, col: _unpivoted(ctx, relation, col, scope))
-    return _unpivoted(ctx, source, name, scope, column)
+    if isinstance(source, exp.Table):
+        if source.args.get("pivots"):
+            return pivot_leaves(ctx, scope, source, name, lambda relation, col: _unpivoted(ctx, relation, col, scope))
+        return _table_leaves(ctx, source, name)
+    return _scope_leaves(ctx, source, name, column)
 
 
 def _unpivoted(
     ctx: Context, source: Source, name: str, scope: Scope | None, column: exp.Column | None = None
 ) -> list[Leaf]:
     if isinstance(source, exp.Table):
-        if not isinstance(source.this, exp.Identifier):
-            return [unknown(f"table function: {source.sql(ctx.dialect)[:80]} is not analysed")]
-        uid = ctx.table_uid(source)
-        if uid is None:
-            # A physical relation dbt does not declare (no source, model or seed): an EXTERNAL leaf node.
-            # Its columns are only those the SQL names through it; none is ever guessed.
-            return [Leaf(external_id(source), name)]
-        if has_column(ctx, source, name) is False:
+        return _table_leaves(ctx, source, name)
+    return _scope_leaves(ctx, source, name, column)
+
+
+def _table_leaves(ctx: Context, source: exp.Table, name: str) -> list[Leaf]:
+    """A column of a relation: its node's column, an EXTERNAL leaf, or unknown (missing, table function)."""
+    known = ctx.table_names.get(id(source))
+    if known is None:  # once per table reference: its node, and the columns it is known to have
+        uid = ctx.table_uid(source) if isinstance(source.this, exp.Identifier) else None
+        columns = ctx.table_columns(uid) if uid is not None else None
+        known = ctx.table_names[id(source)] = (uid, None if columns is None else frozenset(columns))
+    uid, names = known
+    if uid is not None:
+        if names is not None and name not in names:
             where = _relation(source)
             return [unknown(f"missing column: {name} is not a column of {where} (catalog, YAML or lineage)")]
         return [Leaf(uid, name)]
+    if not isinstance(source.this, exp.Identifier):
+        return [unknown(f"table function: {source.sql(ctx.dialect)[:80]} is not analysed")]
+    # A physical relation dbt does not declare (no source, model or seed): an EXTERNAL leaf node.
+    # Its columns are only those the SQL names through it; none is ever guessed.
+    return [Leaf(external_id(source), name)]
+
+
+def _scope_leaves(ctx: Context, source: Scope, name: str, column: exp.Column | None) -> list[Leaf]:
+    plain = ctx.plain_scopes.get(id(source))
+    if plain is None:  # neither UNNEST/LATERAL, nor an ephemeral model, nor a recursive anchor (the usual)
+        plain = not source.is_udtf and ctx.ephemeral_uid(source) is None and not is_recursive_anchor(source)
+        ctx.plain_scopes[id(source)] = plain
+    if plain:
+        leaves = column_leaves(ctx, source, name)
+        return leaves if leaves is not None else through_star(ctx, source, name)
     if source.is_udtf:
         shown = column.sql(ctx.dialect) if column is not None else name
         return [unknown(f"unnest/lateral: {shown} comes from an UNNEST/LATERAL, which is not analysed")]

@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import re
 
+from headwater.report.fishbone import candidates
 from headwater.report.model import (
     Bar,
-    Candidate,
-    Category,
     Chart,
     Evidence,
     Fix,
@@ -20,27 +19,17 @@ from headwater.report.model import (
     IncidentReport,
     Report,
     Unexplained,
-    Verdict,
     Why,
 )
+from headwater.report.names import location, readable, short
 from headwater.report.suggest import prevention_for
-from headwater.trace.model import Failure, Incident, Mechanism, PathStep, RootCause, TraceResult
+from headwater.trace.model import Failure, Incident, Mechanism, PathStep, RootCause, TimelineEvent, TraceResult
 from headwater.trace.model import Verdict as TraceVerdict
 
 # "email: null_share 0.00% -> 3.45%", "customer_id: mean 996.593 -> 22896.6" in a cause's `decided_by`
 _MOVED = re.compile(r"(?P<col>[\w.]+): (?P<metric>\w+) (?P<then>-?[\d.,]+)(?P<pct>%?) -> (?P<now>-?[\d.,]+)%?")
-_SCHEMA_CHECKS = ("schema", "columns", "type")
-_VOLUME_CHECKS = ("row_count", "freshness", "drift", "most common value", "distinct")
-
-
-def short(node: str) -> str:
-    """`model.p.fct_orders` -> `fct_orders`; `source.p.shop.orders` -> `shop.orders`."""
-    parts = node.split(".")
-    return ".".join(parts[-2:]) if parts[0] == "source" else parts[-1]
-
-
-def location(cause: RootCause) -> str:
-    return f"{cause.file}:{cause.line}" if cause.file and cause.line else (cause.file or cause.relation)
+# "… the same way in snapshot S (95.0% of rows then, 97.7% now)": a check's failing share, then and now
+_THEN_NOW = re.compile(r"\((?P<then>[\d.]+)% of rows then, (?P<now>[\d.]+)% now\)")
 
 
 def _rows(failing: int | None, total: int | None) -> str:
@@ -57,11 +46,23 @@ def _result(step: PathStep) -> str:
 
 def hops(failure: Failure, cause: RootCause) -> tuple[Hop, ...]:
     steps = list(failure.path)
-    cause_at = max((i for i, s in enumerate(steps) if s.node == cause.node and s.failed and s.via != "history"),
-                   default=-1)
+    cause_at = max(
+        (i for i, s in enumerate(steps) if s.node == cause.node and s.failed and s.via != "history"), default=-1
+    )
     return tuple(
-        Hop(s.node, short(s.node), s.column, s.check, _result(s), s.failing, s.total, s.observed, s.via, s.sql,
-            is_cause=i == cause_at)
+        Hop(
+            s.node,
+            short(s.node),
+            s.column,
+            s.check,
+            _result(s),
+            s.failing,
+            s.total,
+            s.observed,
+            s.via,
+            s.sql,
+            is_cause=i == cause_at,
+        )
         for i, s in enumerate(steps)
     )
 
@@ -89,22 +90,37 @@ def five_whys(failure: Failure, cause: RootCause, path: tuple[Hop, ...]) -> tupl
         return (Why(1, f"Why does `{subject}` fail {failure.check}?", _sentence(cause.summary), cause.node),)
     whys: list[Why] = []
     for number, hop in enumerate(chain, start=1):
-        rows = _rows(hop.failing, hop.total)
-        question = f"Why does `{hop.label}.{hop.column}` fail {hop.check}" + (f" for {rows}?" if rows else "?")
+        question = f"Why does `{hop.label}.{hop.column}` fail {_fails(hop)}?"
         if number < len(chain):
             up = chain[number]
-            how = f" (carried over the {up.via} edge)" if up.via not in ("failure", "") else ""
-            answer = f"Because `{up.label}.{up.column}` fails {up.check} for {_rows(up.failing, up.total)}{how}."
+            if "join" in up.via:  # the key of this model's join: its rows find nothing to join to
+                answer = f"Because its join key `{up.label}.{up.column}` fails {_fails(up)}: those rows find no match."
+            else:
+                how = f" (carried over the {up.via} edge)" if up.via not in ("failure", "") else ""
+                answer = f"Because `{up.label}.{up.column}` fails {_fails(up)}{how}."
         else:
-            answer = f"Because {_sentence(_reason(cause.summary))}"
-        whys.append(Why(number, question, answer, hop.node))
+            answer = f"Because {_sentence(readable(_reason(cause.summary)))}"
+        whys.append(Why(number, readable(question), readable(answer), hop.node))
     if chain[-1].node != cause.node:  # the cause was diagnosed past the last re-run check (a join, a diff)
         last = chain[-1]
-        whys.append(Why(len(whys) + 1, f"Why does `{last.label}.{last.column}` fail there?",
-                        f"Because {_sentence(_reason(cause.summary))}", cause.node))
-        whys[-2] = Why(whys[-2].number, whys[-2].question, f"Because the failure starts at `{short(cause.node)}`.",
-                       whys[-2].node)
+        whys.append(
+            Why(
+                len(whys) + 1,
+                f"Why does `{last.label}.{last.column}` fail there?",
+                f"Because {_sentence(readable(_reason(cause.summary)))}",
+                cause.node,
+            )
+        )
+        whys[-2] = Why(
+            whys[-2].number, whys[-2].question, f"Because the failure starts at `{short(cause.node)}`.", whys[-2].node
+        )
     return tuple(whys)
+
+
+def _fails(hop: Hop) -> str:
+    """ "not_null for 219 of 10,000 rows": the check and, when the probe counted them, its rows."""
+    rows = _rows(hop.failing, hop.total)
+    return f"{hop.check} for {rows}" if rows else hop.check
 
 
 def _reason(summary: str) -> str:
@@ -116,97 +132,6 @@ def _reason(summary: str) -> str:
 def _sentence(text: str) -> str:
     text = text.strip()
     return text if text.endswith((".", "!", "?")) else text + "."
-
-
-def _category_of(check: str, node: str) -> Category:
-    lowered = check.lower()
-    if any(word in lowered for word in _SCHEMA_CHECKS):
-        return Category.SCHEMA
-    if any(word in lowered for word in _VOLUME_CHECKS):
-        return Category.VOLUME
-    return Category.DATA if node.startswith(("source.", "seed.", "snapshot.")) else Category.MODEL
-
-
-_CAUSE_CATEGORY = {
-    Mechanism.SOURCE_DATA: Category.DATA,
-    Mechanism.SCHEMA_CHANGE: Category.SCHEMA,
-    Mechanism.DRIFT: Category.VOLUME,
-    Mechanism.STALE: Category.VOLUME,
-}
-
-
-def candidates(failure: Failure, cause: RootCause, path: tuple[Hop, ...]) -> tuple[Candidate, ...]:
-    """Every suspect examined, fishbone-style: each hop's probe, each comparison with the last good state."""
-    found: list[Candidate] = []
-    for hop in path:
-        subject = f"{hop.label}.{hop.column}"
-        if hop.result == "ruled out":
-            found.append(Candidate(_category_of(hop.check, hop.node), subject, Verdict.RULED_OUT, hop.observed))
-        elif hop.is_cause:
-            category = _CAUSE_CATEGORY.get(cause.mechanism, _category_of(hop.check, hop.node))
-            how = f"{hop.check}: {hop.observed}; {cause.mechanism.value} at {location(cause)}"
-            found.append(Candidate(category, subject, Verdict.CONVICTED, how, cause.evidence.sql or hop.sql))
-        elif hop.result == "fails":
-            how = f"{hop.check}: {hop.observed} (its input fails the same rows)"
-            found.append(Candidate(_category_of(hop.check, hop.node), subject, Verdict.CARRIED, how, hop.sql))
-        else:
-            verdict = Verdict.CLEARED if hop.result == "passes" else Verdict.NOT_EXAMINED
-            how = f"{hop.check}: {hop.observed or hop.result}"
-            found.append(Candidate(_category_of(hop.check, hop.node), subject, verdict, how, hop.sql))
-    if not any(h.is_cause for h in path):
-        category = _CAUSE_CATEGORY.get(cause.mechanism, Category.MODEL)
-        found.append(Candidate(category, f"{short(cause.node)}.{cause.column}", Verdict.CONVICTED,
-                               f"{cause.mechanism.value} at {location(cause)}: {cause.evidence.detail}",
-                               cause.evidence.sql))
-    found += _comparisons(failure, cause)
-    return tuple(found)
-
-
-def _comparisons(failure: Failure, cause: RootCause) -> list[Candidate]:
-    """The comparisons with the last good state (code, schema, data), and the schema probe."""
-    found: list[Candidate] = []
-    decided = cause.decided_by
-    code_events = [e for e in failure.timeline if e.kind == "code"]
-    compared = bool(failure.timeline) or bool(decided)
-    if decided.startswith("code"):
-        found.append(Candidate(Category.CODE, f"code of {short(cause.node)}", Verdict.CONVICTED, decided))
-    elif code_events:
-        for event in code_events:
-            verdict = Verdict.CONVICTED if event.node == cause.node and cause.mechanism != Mechanism.SOURCE_DATA \
-                else Verdict.NOT_EXAMINED
-            found.append(Candidate(Category.CODE, f"code of {short(event.node)}", verdict,
-                                   f"{event.summary} (since the last good state)"))
-    elif compared:
-        found.append(Candidate(Category.CODE, "code on the path", Verdict.CLEARED,
-                               "no model on the path changed since the last good state"))
-    else:
-        found.append(Candidate(Category.CODE, "code on the path", Verdict.NOT_EXAMINED,
-                               "no last good state to compare with (run `headwater snapshot` after a good build)"))
-    schema_probes = [p for p in failure.probes if p.purpose.startswith("schema")]
-    if decided.startswith("schema") or cause.mechanism == Mechanism.SCHEMA_CHANGE:
-        found.append(Candidate(Category.SCHEMA, f"columns of {short(cause.node)}", Verdict.CONVICTED,
-                               decided or cause.evidence.detail, cause.evidence.sql))
-    elif schema_probes:
-        probe = schema_probes[0]
-        found.append(Candidate(Category.SCHEMA, "columns and types on the path", Verdict.CLEARED,
-                               f"{probe.purpose}: {probe.rows} relations read, no column missing or retyped",
-                               probe.sql))
-    if decided.startswith("data"):
-        found.append(Candidate(Category.DATA, f"profile of {short(cause.node)}.{cause.column}", Verdict.CONVICTED,
-                               decided))
-    for event in failure.timeline:
-        if event.kind in ("volume", "profile"):
-            found.append(Candidate(Category.VOLUME if event.kind == "volume" else Category.DATA,
-                                   f"{short(event.node)}" if event.node else "warehouse", Verdict.NOT_EXAMINED,
-                                   f"{event.kind} changed: {event.summary}"))
-    if not any(e.kind == "volume" for e in failure.timeline) and not any(
-        c.category == Category.VOLUME for c in found
-    ):
-        verdict = Verdict.CLEARED if compared else Verdict.NOT_EXAMINED
-        how = ("no row count or load change recorded on the path since the last good state" if compared
-               else "no last good state to compare row counts with")
-        found.append(Candidate(Category.VOLUME, "row counts on the path", verdict, how))
-    return found
 
 
 _FIXES = {
@@ -229,24 +154,37 @@ _FIXES = {
 
 def fix_for(cause: RootCause) -> Fix:
     template = _FIXES.get(cause.mechanism, _FIXES[Mechanism.UNKNOWN])
-    change = template.format(column=cause.column, relation=cause.relation, expression=cause.expression or "?",
-                             detail=cause.evidence.detail or cause.decided_by or "see the evidence")
+    change = template.format(
+        column=cause.column,
+        relation=cause.relation,
+        expression=cause.expression or "?",
+        detail=cause.evidence.detail or cause.decided_by or "see the evidence",
+    )
     return Fix(location(cause), change[0].upper() + change[1:] + ".")
 
 
 def diff_lines(failure: Failure, cause: RootCause) -> tuple[str, ...]:
-    lines = [f"{short(e.node) if e.node else 'project'}: {e.summary}" for e in failure.timeline
-             if e.kind in ("code", "schema") and (not e.node or e.node == cause.node)]
+    lines = [
+        f"{short(e.node) if e.node else 'project'}: {e.summary}"
+        for e in failure.timeline
+        if e.kind in ("code", "schema") and (not e.node or e.node == cause.node)
+    ]
     if cause.decided_by and not cause.decided_by.startswith("data"):
         lines.append(cause.decided_by)
     return tuple(lines)
 
 
-def charts(cause: RootCause, chain: list[Hop]) -> tuple[Chart, ...]:
+def charts(cause: RootCause, chain: list[Hop], path: tuple[Hop, ...] = ()) -> tuple[Chart, ...]:
+    """The numbers worth a picture: the failing share along the path, and before/after where the history has
+    them (a profile that moved, a check that failed the same way in the last good state)."""
     found: list[Chart] = []
     shares = [Bar(f"{h.label}.{h.column}", h.failing / h.total) for h in chain if h.failing is not None and h.total]
     if shares:
         found.append(Chart("failing share per hop", "%", tuple(shares)))
+    for hop in path:
+        if hop.result == "ruled out" and (moved := _THEN_NOW.search(hop.observed)):
+            bars = (Bar("last good", float(moved["then"]) / 100), Bar("now", float(moved["now"]) / 100))
+            found.append(Chart(f"{hop.label}.{hop.column}: failing share before / after", "%", bars))
     for match in _MOVED.finditer(cause.decided_by):
         then, now = (float(match[g].replace(",", "")) for g in ("then", "now"))
         pct = bool(match["pct"])
@@ -254,6 +192,11 @@ def charts(cause: RootCause, chain: list[Hop]) -> tuple[Chart, ...]:
         bars = (Bar("last good", then / 100 if pct else then), Bar("now", now / 100 if pct else now))
         found.append(Chart(f"{match['col']}: {match['metric']} before / after", unit, bars))
     return tuple(found)
+
+
+def _when(event: TimelineEvent) -> tuple[bool, str]:
+    """Oldest first, what changed since the last snapshot ("now") last: the order a reader follows a story."""
+    return event.at == "now", event.at
 
 
 def _failure_of(result: TraceResult, incident: Incident) -> Failure:
@@ -273,7 +216,7 @@ def incident_report(number: int, result: TraceResult, incident: Incident) -> Inc
     ev = cause.evidence
     return IncidentReport(
         number=number,
-        root_cause=_sentence(cause.summary),
+        root_cause=_sentence(readable(cause.summary)),
         mechanism=cause.mechanism.value,
         kind=cause.kind.value,
         node=cause.node,
@@ -281,10 +224,11 @@ def incident_report(number: int, result: TraceResult, incident: Incident) -> Inc
         column=cause.column,
         location=location(cause),
         failed_checks=incident.failures,
-        evidence=Evidence(ev.failing_downstream, ev.failing_here, ev.total_here, ev.sample_keys, ev.sql, ev.detail,
-                          cause.decided_by),
+        evidence=Evidence(
+            ev.failing_downstream, ev.failing_here, ev.total_here, ev.sample_keys, ev.sql, ev.detail, cause.decided_by
+        ),
         path=path,
-        timeline=failure.timeline,
+        timeline=tuple(sorted(failure.timeline, key=_when)),
         diff=diff_lines(failure, cause),
         whys=five_whys(failure, cause, path),
         ruled_out=candidates(failure, cause, path),
@@ -292,7 +236,7 @@ def incident_report(number: int, result: TraceResult, incident: Incident) -> Inc
         exposures=incident.exposures,
         fix=fix_for(cause),
         prevention=prevention_for(cause, chain[-1] if chain else None),
-        charts=charts(cause, chain),
+        charts=charts(cause, chain, path),
         readers=incident.checks,
     )
 
@@ -306,5 +250,14 @@ def build_report(result: TraceResult) -> Report:
         if f"{f.relation}.{f.column} {f.check}" not in explained
     )
     traced = sum(1 for f in result.failures if f.verdict == TraceVerdict.TRACED)
-    return Report(incidents, unexplained, len(result.failures), traced, result.probe_count, round(result.seconds, 3),
-                  result.source, result.warehouse, result.notes)
+    return Report(
+        incidents,
+        unexplained,
+        len(result.failures),
+        traced,
+        result.probe_count,
+        round(result.seconds, 3),
+        result.source,
+        result.warehouse,
+        result.notes,
+    )

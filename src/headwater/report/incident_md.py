@@ -6,6 +6,7 @@ from __future__ import annotations
 import orjson
 
 from headwater.report.model import IncidentReport
+from headwater.report.names import readable
 
 
 def _cell(value: object) -> str:
@@ -55,18 +56,32 @@ def render_incident(incident: IncidentReport) -> list[str]:
     out += ["", "### Fix", "", f"At `{incident.fix.location}`: {incident.fix.change}", "", "### Prevention", ""]
     prevention = incident.prevention
     if prevention.check:
-        out.append(f"`{prevention.check}` on `{prevention.node}` column `{prevention.column}` would have failed at the"
-                   " cause. `headwater trace --suggest DIR` writes these files.")
+        out.append(
+            f"`{readable(prevention.check)}` on `{prevention.node}` column `{prevention.column}` would have failed"
+            " at the cause. `headwater trace --suggest DIR` writes these files."
+        )
     if prevention.reason:
         out.append(f"Note: {prevention.reason}.")
     if prevention.gx is not None:
         gx = orjson.dumps(prevention.gx, option=orjson.OPT_INDENT_2).decode()
         out += ["", "GX expectation (add to the suite):", "", "```json", gx, "```"]
     if prevention.dbt_yaml:
-        out += ["", "dbt test (merge into the properties file that declares the node):", "", "```yaml",
-                prevention.dbt_yaml.rstrip(), "```"]
+        out += [
+            "",
+            "dbt test (merge into the properties file that declares the node):",
+            "",
+            "```yaml",
+            prevention.dbt_yaml.rstrip(),
+            "```",
+        ]
     if prevention.odcs is not None:
-        out += ["", "ODCS quality rule (on the property):", "", "```json",
-                orjson.dumps(prevention.odcs).decode(), "```"]
+        out += [
+            "",
+            "ODCS quality rule (on the property):",
+            "",
+            "```json",
+            orjson.dumps(prevention.odcs).decode(),
+            "```",
+        ]
     out.append("")
     return out

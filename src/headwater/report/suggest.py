@@ -88,8 +88,10 @@ def _dbt_yaml(node: str, column: str, test: object) -> str:
     parts = node.split(".")
     entry = {"name": column, "data_tests": [test]}
     if parts[0] == "source":
-        doc: dict[str, Any] = {"version": 2, "sources": [{"name": parts[-2], "tables": [
-            {"name": parts[-1], "columns": [entry]}]}]}
+        doc: dict[str, Any] = {
+            "version": 2,
+            "sources": [{"name": parts[-2], "tables": [{"name": parts[-1], "columns": [entry]}]}],
+        }
     else:
         doc = {"version": 2, "models": [{"name": parts[-1], "columns": [entry]}]}
     return yaml.safe_dump(doc, sort_keys=False)
@@ -101,8 +103,12 @@ def _odcs_rule(name: str, kwargs: dict[str, Any], relation: str, column: str) ->
     if name == "unique":
         return {"type": "library", "metric": "duplicateValues", "mustBe": 0}
     if name == "in_set":
-        return {"type": "library", "metric": "invalidValues", "arguments": {"validValues": kwargs["value_set"]},
-                "mustBe": 0}
+        return {
+            "type": "library",
+            "metric": "invalidValues",
+            "arguments": {"validValues": kwargs["value_set"]},
+            "mustBe": 0,
+        }
     if name == "referential":
         return None  # the referenced table's warehouse name is not in the trace; the dbt test names it
     low, high = kwargs.get("min_value"), kwargs.get("max_value")
@@ -115,13 +121,29 @@ def _odcs_rule(name: str, kwargs: dict[str, Any], relation: str, column: str) ->
 def prevention_for(cause: RootCause, at_cause: Hop | None) -> Prevention:
     """The check re-run at the cause, as a GX expectation, a dbt test and an ODCS rule (or why not)."""
     if at_cause is None:
-        return Prevention(cause.node, cause.relation, cause.column, "", None, "", None,
-                          "no check was re-run at the cause: nothing to write")
+        return Prevention(
+            cause.node,
+            cause.relation,
+            cause.column,
+            "",
+            None,
+            "",
+            None,
+            "no check was re-run at the cause: nothing to write",
+        )
     column = at_cause.column
     parsed = _parse(at_cause.check)
     if parsed is None or "," in column:
-        return Prevention(cause.node, cause.relation, column, at_cause.check, None, "", None,
-                          f"the check `{at_cause.check}` cannot be written back as code for one column")
+        return Prevention(
+            cause.node,
+            cause.relation,
+            column,
+            at_cause.check,
+            None,
+            "",
+            None,
+            f"the check `{at_cause.check}` cannot be written back as code for one column",
+        )
     name, kwargs = parsed
     meta = {"headwater": {"node": at_cause.node, "why": f"catches {cause.mechanism.value} at {cause.node}"}}
     gx: dict[str, object] | None = None
@@ -131,8 +153,16 @@ def prevention_for(cause: RootCause, at_cause: Hop | None) -> Prevention:
     if name == "between":
         reason = "the dbt test needs the dbt-utils package (dbt has no built-in range test)"
     odcs = _odcs_rule(name, kwargs, cause.relation, column)
-    return Prevention(at_cause.node, cause.relation, column, at_cause.check, gx,
-                      _dbt_yaml(at_cause.node, column, _dbt_test(name, kwargs)), odcs, reason)
+    return Prevention(
+        at_cause.node,
+        cause.relation,
+        column,
+        at_cause.check,
+        gx,
+        _dbt_yaml(at_cause.node, column, _dbt_test(name, kwargs)),
+        odcs,
+        reason,
+    )
 
 
 def odcs_contract(prevention: Prevention) -> dict[str, object]:
@@ -144,8 +174,13 @@ def odcs_contract(prevention: Prevention) -> dict[str, object]:
         "id": f"headwater-suggestion-{table}-{prevention.column}",
         "version": "0.1.0",
         "status": "proposed",
-        "schema": [{"name": table, "physicalName": prevention.relation, "properties": [
-            {"name": prevention.column, "quality": [prevention.odcs]}]}],
+        "schema": [
+            {
+                "name": table,
+                "physicalName": prevention.relation,
+                "properties": [{"name": prevention.column, "quality": [prevention.odcs]}],
+            }
+        ],
     }
 
 
@@ -157,8 +192,11 @@ def write_suggestions(report: Report, directory: Path) -> tuple[Path, ...]:
     for incident in report.incidents:
         prevention, stem = incident.prevention, directory / f"incident-{incident.number}"
         if prevention.gx is not None:
-            suite = {"name": f"headwater_suggestions_{incident.label.replace('.', '_')}",
-                     "expectations": [prevention.gx], "meta": {"headwater": {"incident": incident.root_cause}}}
+            suite = {
+                "name": f"headwater_suggestions_{incident.label.replace('.', '_')}",
+                "expectations": [prevention.gx],
+                "meta": {"headwater": {"incident": incident.root_cause}},
+            }
             written.append(stem.with_suffix(".gx.json"))
             written[-1].write_bytes(orjson.dumps(suite, option=orjson.OPT_INDENT_2))
         if prevention.dbt_yaml:

@@ -46,8 +46,11 @@ def render_failure(failure: Failure) -> list[str]:
     if failure.timeline:
         out += ["### Timeline", "", "| when | what | node | |", "|---|---|---|---|"]
         for event in failure.timeline:
-            out.append(f"| {event.at[:19]} | {event.kind} | `{event.node}` | {_cell(event.summary)}"
-                       + (f" **({event.mark})**" if event.mark else "") + " |")
+            out.append(
+                f"| {event.at[:19]} | {event.kind} | `{event.node}` | {_cell(event.summary)}"
+                + (f" **({event.mark})**" if event.mark else "")
+                + " |"
+            )
         out.append("")
     if failure.path:
         out += ["### Path", "", "| node | column | check | fails | observed | via |", "|---|---|---|---|---|---|"]

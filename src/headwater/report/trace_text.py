@@ -5,9 +5,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from headwater.report.names import readable
 from headwater.trace.model import Failure, PathStep, TraceResult, Verdict
 
 if TYPE_CHECKING:
+    from rich.text import Text
+
     from headwater.report.model import IncidentReport, Report
 
 _MARK = {
@@ -67,14 +70,17 @@ def render_failure(failure: Failure, sql: bool = False, max_causes: int = 3) -> 
 def render_incident(incident: IncidentReport, sql: bool = False) -> list[str]:
     """An incident in a few lines: the sentence, where, the whys, what was ruled out, the fix, the check."""
     reach = f"{len(incident.downstream)} downstream nodes" + (
-        f", exposures {', '.join(_short(e) for e in incident.exposures)}" if incident.exposures else "")
+        f", exposures {', '.join(_short(e) for e in incident.exposures)}" if incident.exposures else ""
+    )
     lines = [
         f"incident {incident.number}: {incident.mechanism} at {incident.label}.{incident.column} ({incident.location})"
         f" · {len(incident.failed_checks)} failed check(s): {'; '.join(incident.failed_checks)} · {reach}",
         f"  root cause: {incident.root_cause}",
     ]
     if incident.evidence.detail:
-        keys = f" (e.g. {'; '.join(incident.evidence.sample_keys[:3])})" if incident.evidence.sample_keys else ""
+        samples = incident.evidence.sample_keys
+        said = bool(samples) and samples[0] in incident.evidence.detail  # the detail already quotes them
+        keys = f" (e.g. {'; '.join(samples[:3])})" if samples and not said else ""
         lines.append(f"  evidence: {incident.evidence.detail}{keys}")
     if sql and incident.evidence.sql:
         lines.append(f"  evidence sql: {' '.join(incident.evidence.sql.split())}")
@@ -88,8 +94,10 @@ def render_incident(incident: IncidentReport, sql: bool = False) -> list[str]:
     lines.append(f"  fix at {incident.fix.location}: {incident.fix.change}")
     prevention = incident.prevention
     if prevention.check:
-        lines.append(f"  prevent: {prevention.check} on {_short(prevention.node)}.{prevention.column}"
-                     " (`--suggest DIR` writes it for GX, dbt and ODCS)")
+        lines.append(
+            f"  prevent: {readable(prevention.check)} on {_short(prevention.node)}.{prevention.column}"
+            " (`--suggest DIR` writes it for GX, dbt and ODCS)"
+        )
     return lines
 
 
@@ -112,3 +120,33 @@ def render(result: TraceResult, sql: bool = False, report: Report | None = None)
         f" · {result.seconds:.2f} s"
     )
     return "\n".join(lines)
+
+
+# what a person at a terminal looks for first: the incident line, the root cause, file:line, pass/fail marks
+_STYLES = (
+    (r"(?m)^incident \d+: .*$", "bold"),
+    (r"(?m)^  root cause: ", "bold red"),
+    (r"(?m)^  (why \d+|evidence|examined|fix at|prevent):", "bold"),
+    (r"[\w./-]+\.(?:sql|ya?ml|py):\d+", "cyan"),
+    (r"✗( [\d,]+)?|\[\? unknown\]", "red"),
+    (r"✓ traced|✓", "green"),
+)
+
+
+def styled(text: str) -> Text:
+    """The text report with rich styles (the words are those of `render`, unchanged)."""
+    import re
+
+    from rich.text import Text
+
+    out = Text(text)
+    for pattern, style in _STYLES:
+        out.highlight_regex(re.compile(pattern), style)
+    return out
+
+
+def print_styled(text: str) -> None:
+    """For a terminal: the styled report on stdout, lines as long as they are (no re-wrapping)."""
+    from rich.console import Console
+
+    Console(highlight=False, soft_wrap=True).print(styled(text))

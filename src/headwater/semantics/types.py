@@ -285,6 +285,10 @@ def _cross_family(e: NormalizedType, a: NormalizedType, where: str) -> TypeCompa
         exact = (e.bits or 64) <= (24 if a.bits == 32 else 53)
         change = TypeChange.WIDENED if exact else TypeChange.NARROWED
         return TypeComparison(change, f"type {change} {where}: integers become floating point")
+    if e.family is TypeFamily.FLOAT and a.family is TypeFamily.DECIMAL and a.precision is None:
+        # An unbounded decimal (PostgreSQL's bare `numeric`, what its decimal arithmetic yields where DuckDB's
+        # gives a double) holds every finite float exactly: nothing is lost.
+        return TypeComparison(TypeChange.WIDENED, f"type widened {where}: every float is an exact decimal")
     if e.family in _NUMERIC and a.family in _NUMERIC:
         return TypeComparison(TypeChange.NARROWED, f"type narrowed {where}: exact values lose precision")
     if e.family is TypeFamily.DATE and a.family in (TypeFamily.TIMESTAMP, TypeFamily.TIMESTAMP_TZ):

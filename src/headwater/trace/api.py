@@ -29,6 +29,7 @@ from headwater.trace.checks import (
     Untraceable,
     columns_of,
     describe,
+    rename,
 )
 from headwater.trace.gx_map import check_from_question
 from headwater.trace.last_good import load_last_good, of_project, path_timeline
@@ -258,6 +259,7 @@ def _trace_one(
     ctx = Context(artifacts, lineage, conn, as_of)
     node = ctx.node(question.node)
     first_probe = len(conn.probes)
+    check = _node_spelling(ctx, node, check)
     column = ",".join(columns_of(check))
     base = Failure(
         question.expectation,
@@ -332,6 +334,29 @@ def _count(check: Check, failing: int | None) -> str:
     if failing_predicate(check, exp.column("x")) is None:
         return ""  # table-level checks (freshness, row count, drift…) have no failing rows
     return f" for {failing:,} rows"
+
+
+def _node_spelling(ctx: Context, node: Node, check: Check) -> Check:
+    """The check on the node's own spelling of its columns. A GX result's column is folded to lower case on
+    reading (`gx_map`), which is the column where the dialect folds names, but not PostgreSQL's quoted
+    `"MixedCase Ünï"` nor DuckDB's `"Ünï"` (DuckDB folds ASCII letters only): a column the node does not
+    know by that name is the one it knows by the same name in another case, when there is exactly one (the
+    warehouse's columns are read only when the lineage knows none: a column it lacks is a schema question)."""
+    if isinstance(check, Schema):
+        return check
+    wanted = [c for c in columns_of(check) if c]
+    known: tuple[str, ...] = ctx.lineage.columns_of(node.unique_id)
+    if all(c in known for c in wanted):
+        return check
+    relation = ctx.relation(node)
+    if not known and relation is not None:
+        known = tuple(ctx.warehouse.columns(*relation) or ())
+    mapping: dict[str, str] = {}
+    for column in wanted:
+        spelled = list(dict.fromkeys(k for k in known if k.lower() == column.lower()))
+        if column not in known and len(spelled) == 1:
+            mapping[column] = spelled[0]
+    return rename(check, mapping) if mapping else check
 
 
 def _validate_columns(ctx: Context, node: Node, check: Check) -> None:

@@ -197,7 +197,9 @@ class Context:
         except OSError:
             return None
         table = re.compile(rf"^(\s*)-\s*name:\s*['\"]?{re.escape(node.name)}['\"]?\s*$")
-        wanted = re.compile(rf"name:\s*['\"]?{re.escape(column)}['\"]?\s*[,}}\s]")
+        # the canonical name may be folded (DuckDB's) and a YAML scalar doubles its single quotes
+        spelled = "|".join(re.escape(s) for s in dict.fromkeys((column, column.replace("'", "''"))))
+        wanted = re.compile(rf"name:\s*['\"]?(?:{spelled})['\"]?\s*[,}}\s]", re.IGNORECASE)
         for start, line in enumerate(lines):
             found = table.match(line)
             if found is None:

@@ -80,16 +80,19 @@ def expectation_results(raw: Any, context_root: Path | None = None) -> list[tupl
     out: list[tuple[bool, FailedExpectation]] = []
     for suite in suites:
         batch = _batch(suite)
-        name = str(suite.get("suite_name") or (suite.get("meta") or {}).get("expectation_suite_name") or "")
-        for item in suite.get("results") or suite.get("expectations") or ():
-            config = item.get("expectation_config") or item
+        name = str(suite.get("suite_name") or _map(suite.get("meta")).get("expectation_suite_name") or "")
+        items = suite.get("results") or suite.get("expectations")
+        # A result from another GX version, or hand-edited, may hold anything anywhere: what is not the
+        # documented shape reads as absent (an expectation without a type is untraceable, not a crash).
+        for item in (i for i in (items if isinstance(items, list) else ()) if isinstance(i, Mapping)):
+            config = _map(item.get("expectation_config")) or item
             kind = str(config.get("type") or config.get("expectation_type") or "")
-            batch_id = str((config.get("kwargs") or {}).get("batch_id") or "")
-            kwargs = {k: v for k, v in (config.get("kwargs") or {}).items() if k != "batch_id"}
+            batch_id = str(_map(config.get("kwargs")).get("batch_id") or "")
+            kwargs = {str(k): v for k, v in _map(config.get("kwargs")).items() if k != "batch_id"}
             here = _batch(item) if _has_batch(item) else batch
             if batch_id and not (here.table or here.query or here.asset):
                 here = context.batch(batch_id)  # describe_dict(): the batch is only named
-            exception = item.get("exception_info") or {}
+            exception = _map(item.get("exception_info"))
             message = str(exception.get("exception_message") or "") if exception.get("raised_exception") else ""
             expectation = FailedExpectation(
                 expectation_type=kind,
@@ -97,8 +100,8 @@ def expectation_results(raw: Any, context_root: Path | None = None) -> list[tupl
                 check=check_from_expectation(kind, kwargs),
                 batch=here,
                 suite=name or context.suite_of(here.asset),
-                meta=config.get("meta") or {},
-                result=item.get("result") or {},
+                meta=_map(config.get("meta")),
+                result=_map(item.get("result")),
                 exception=message,
             )
             out.append((bool(item.get("success", True)), expectation))
@@ -124,19 +127,28 @@ def _validation_results(raw: Any) -> Iterator[Mapping[str, Any]]:
             yield from _validation_results(value)
 
 
+def _map(value: Any) -> Mapping[str, Any]:
+    """`value` where it is an object, else empty: a field of the wrong JSON type reads as absent."""
+    return value if isinstance(value, Mapping) else {}
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
 def _has_batch(item: Mapping[str, Any]) -> bool:
-    return bool((item.get("meta") or {}).get("batch_spec") or item.get("batch_spec"))
+    return bool(_map(item.get("meta")).get("batch_spec") or item.get("batch_spec"))
 
 
 def _batch(suite: Mapping[str, Any]) -> BatchRef:
-    meta = suite.get("meta") or {}
-    spec = meta.get("batch_spec") or suite.get("batch_spec") or {}
-    definition = meta.get("active_batch_definition") or {}
-    asset = str(definition.get("data_asset_name") or spec.get("data_asset_name") or "")
+    meta = _map(suite.get("meta"))
+    spec = _map(meta.get("batch_spec")) or _map(suite.get("batch_spec"))
+    definition = _map(meta.get("active_batch_definition"))
+    asset = _text(definition.get("data_asset_name")) or _text(spec.get("data_asset_name")) or ""
     return BatchRef(
         asset=asset,
-        schema=spec.get("schema_name") or None,
-        table=spec.get("table_name") or None,
-        database=spec.get("database_name") or None,
-        query=spec.get("query") or None,
+        schema=_text(spec.get("schema_name")),
+        table=_text(spec.get("table_name")),
+        database=_text(spec.get("database_name")),
+        query=_text(spec.get("query")),
     )

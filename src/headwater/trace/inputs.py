@@ -40,7 +40,8 @@ def row_scope(ctx: Context, node: Node, check: Check) -> Scope | None:
 
 def bind(column: exp.Column, edges: list[Edge], n_inputs: int) -> Edge | None:
     """The lineage edge an input column of the defining SELECT stands for (matched by name)."""
-    named = [e for e in edges if e.source is not None and e.source.column == column.name.lower()]
+    # case-blind: the lineage keeps the case of PostgreSQL's quoted `"MixedCase"`, and folds DuckDB's
+    named = [e for e in edges if e.source is not None and e.source.column.lower() == column.name.lower()]
     if named:
         return min(named, key=lambda e: list(EdgeKind).index(e.kind))
     if n_inputs == 1 and len(edges) == 1:

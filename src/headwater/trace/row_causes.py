@@ -7,6 +7,7 @@ from sqlglot import exp
 
 from headwater.dbt import Node
 from headwater.lineage import Edge, EdgeKind
+from headwater.lineage.names import column_case, identifier_name
 from headwater.trace import causes as cause
 from headwater.trace.checks import Check
 from headwater.trace.context import Context
@@ -44,7 +45,7 @@ def join_miss(
         kind=CauseKind.TRANSFORMATION,
         node=node.unique_id,
         relation=ctx.label(node),
-        column=joined.name.lower(),
+        column=identifier_name(joined, column_case(ctx.dialect)),
         mechanism=Mechanism.JOIN_MISS,
         expression=condition,
         file=file,

@@ -172,7 +172,7 @@ def _projection(select: exp.Select, column: str) -> exp.Expr | None:
             continue
         if isinstance(projection, exp.Column) and isinstance(projection.this, exp.Star):
             continue
-        if projection.alias_or_name.lower() == column:
+        if projection.alias_or_name.lower() == column.lower():
             return projection.unalias() if isinstance(projection, exp.Alias) else projection
     return None
 
@@ -269,7 +269,7 @@ def locate(sql: str, dialect: str, column: str) -> Scope | None:
     if not isinstance(tree, exp.Select):
         return None
     with_ = tree.args.get("with_")
-    column = column.lower()
+    # the canonical name as given (PostgreSQL's quoted "Customer;Key" keeps its case), matched case-blind
     select: exp.Select = tree
     for _ in range(20):  # a wrapper chain deeper than this is not a dbt model anyone wrote
         from_ = select.args.get("from_")

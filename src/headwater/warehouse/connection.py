@@ -10,8 +10,10 @@
 from __future__ import annotations
 
 import logging
+import string
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -155,33 +157,27 @@ class Warehouse:
     def columns(self, database: str | None, schema: str | None, name: str) -> dict[str, str] | None:
         """Lower-cased column name -> upper-cased data type from information_schema; None if no such table.
         Read once per relation and connection (`columns_sql` gives the query, to show as evidence)."""
-        key = ((database or "").lower(), (schema or "").lower(), name.lower())
+        key = (database or "", schema or "", name)  # exact: PostgreSQL's "Orders" is not its orders
         if key in self._schemas:
             return self._schemas[key][0]
         if self.config.kind == "spark":
             self._schemas[key] = self._spark_columns(schema, name)
             return self._schemas[key][0]
-        info = exp.table_("columns", db="information_schema")
-
-        def same(column: str, value: str) -> exp.Expr:
-            # the name as written, else case-folded by the server on both sides: PostgreSQL's lower() of a
-            # catalog name (collation "C") leaves `Ü` as is, where Python's and the literal's lower() do not
-            exact = exp.column(column).eq(exp.Literal.string(value))
-            return exp.paren(exact.or_(exp.func("lower", exp.column(column)).eq(exp.Literal.string(value.lower()))))
-
-        where = same("table_name", name)
+        folds = self.config.kind == "duckdb"
+        where = name_condition("table_name", name, folds)
         if schema:
-            where = where.and_(same("table_schema", schema))
+            where = where.and_(name_condition("table_schema", schema, folds))
         if database and self.config.kind == "duckdb" and database.lower() in self._catalogs:
-            where = where.and_(same("table_catalog", database))
+            where = where.and_(name_condition("table_catalog", database, folds))
         query = (
-            exp.select("column_name", "data_type")
-            .from_(info)
+            exp.select("column_name", "data_type", "table_schema", "table_name")
+            .from_(exp.table_("columns", db="information_schema"))
             .where(where)
             .order_by("ordinal_position")
         )
         result = self.query(query, purpose="schema", relation=".".join(p for p in (schema, name) if p))
-        found = {str(c).lower(): str(t).upper() for c, t in result.rows} if result.rows else None
+        rows = one_relation(result.rows, schema, name, folds)
+        found = {str(c).lower(): str(t).upper() for c, t, *_ in rows} if rows else None
         self._schemas[key] = (found, result.probe.sql)
         return found
 
@@ -221,7 +217,45 @@ class Warehouse:
     def columns_sql(self, database: str | None, schema: str | None, name: str) -> str:
         """The information_schema query behind `columns(...)` (read now if it was not yet)."""
         self.columns(database, schema, name)
-        return self._schemas[((database or "").lower(), (schema or "").lower(), name.lower())][1]
+        return self._schemas[(database or "", schema or "", name)][1]
+
+
+_ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
+
+
+def _ascii(name: str) -> str:
+    return name.translate(_ASCII_LOWER)
+
+
+def name_condition(column: str, name: str, folds_quoted: bool) -> exp.Condition:
+    """information_schema's `column` (table_name, table_schema, ...) names `name`, a dbt relation name. Where
+    the engine ignores case even in quoted names (DuckDB, `folds_quoted`), any spelling, narrowed by
+    `one_relation`; else (PostgreSQL) the name as dbt quoted it or as the server folds it unquoted: ASCII
+    letters only (`downcase_identifier`), so `"Orders"` never reads `orders` and `Über` stays `Über`."""
+    if folds_quoted:
+        return exp.func("lower", exp.column(column)).eq(exp.Literal.string(name.lower()))
+    return exp.column(column).isin(*(exp.Literal.string(s) for s in dict.fromkeys((name, _ascii(name)))))
+
+
+def one_relation(
+    rows: Sequence[tuple[Any, ...]], schema: str | None, name: str, folds_quoted: bool
+) -> list[tuple[Any, ...]]:
+    """The rows (ending in table_schema, table_name) of the one relation `name_condition` means, among those it
+    matched or any others: the exact spelling before the folded one; on DuckDB the names equal once ASCII
+    letters are folded (`"Ünï"` and `"ünï"` are two tables there, and the server's `lower()` matched both)."""
+    if folds_quoted:
+        same = [r for r in rows if _ascii(str(r[-1])) == _ascii(name)]
+        return [r for r in same if not schema or _ascii(str(r[-2])) == _ascii(schema)]
+    spelled, schemas = (name, _ascii(name)), (schema, _ascii(schema)) if schema else ()
+    meant = [r for r in rows if str(r[-1]) in spelled and (not schema or str(r[-2]) in schemas)]
+    if not meant:
+        return []
+
+    def rank(row: tuple[Any, ...]) -> tuple[int, int]:
+        return (schemas.index(str(row[-2])) if schema else 0), spelled.index(str(row[-1]))
+
+    best = min(rank(r) for r in meant)
+    return [r for r in meant if rank(r) == best]
 
 
 def _announce(probe: Probe) -> None:
