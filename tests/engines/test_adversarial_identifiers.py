@@ -135,10 +135,10 @@ def test_adversarial_identifiers_on_postgres(pg_adversarial: PgDatabase) -> None
     assert [s for s in logged if s not in session] == [" ".join(s.split()) for s in sent], logged
 
 
-def logged_statements(log: Path, start: int, dbname: str, pid: int) -> list[str]:
-    """The `statement:` entries of backend `pid` on database `dbname` written to the server log after byte
-    `start` (an entry runs on over the following lines that do not start with a timestamp); whitespace
-    collapsed."""
+def logged_statements(log: Path, start: int, dbname: str, pid: int | None = None) -> list[str]:
+    """The `statement:` entries of backend `pid` (None: every backend) on database `dbname` written to the
+    server log after byte `start` (an entry runs on over the following lines that do not start with a
+    timestamp); whitespace collapsed."""
     with log.open("rb") as handle:
         handle.seek(start)
         text = handle.read().decode("utf-8", errors="replace")
@@ -150,7 +150,7 @@ def logged_statements(log: Path, start: int, dbname: str, pid: int) -> list[str]
         if started:
             current = None
             marker = f"@{dbname} LOG:  statement: "
-            if marker in line and int(started.group(1)) == pid:
+            if marker in line and (pid is None or int(started.group(1)) == pid):
                 current = [line.split(marker, 1)[1]]
                 entries.append("")
         elif current is not None:

@@ -26,6 +26,7 @@ from headwater.trace.model import Failure
 from tests.engines import adversarial_project as adv
 from tests.engines.checksums import Checksums, duckdb_checksums, postgres_checksums
 from tests.engines.spark_example import load_into_spark, spark_checksums
+from tests.engines.test_adversarial_identifiers import logged_statements
 
 pytestmark = pytest.mark.slow
 SPARK = "spark://local[2]"
@@ -108,29 +109,6 @@ def on_spark(spark: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[T
         for (database,) in spark.sql("SHOW DATABASES").collect():
             if database not in databases and not spark.sql(f"SHOW TABLES IN `{database}`").collect():
                 spark.sql(f"DROP DATABASE `{database}`")
-
-
-def logged_statements(log: Path, start: int, dbname: str) -> list[str]:
-    """The `statement:` entries on database `dbname` (every backend: nobody else connects to it while the traces
-    run) written to the server log after byte `start`; an entry runs on over the following lines that do not
-    start with a timestamp; whitespace collapsed."""
-    with log.open("rb") as handle:
-        handle.seek(start)
-        text = handle.read().decode("utf-8", errors="replace")
-    entries: list[str] = []
-    current: list[str] | None = None
-    head = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\S* \S+ \[\d+\] ")
-    marker = f"@{dbname} LOG:  statement: "
-    for line in text.splitlines():
-        if head.match(line):
-            current = [line.split(marker, 1)[1]] if marker in line else None
-            if current is not None:
-                entries.append("")
-        elif current is not None:
-            current.append(line)
-        if current is not None:
-            entries[-1] = " ".join(" ".join(current).split())
-    return entries
 
 
 ENGINES = ("duckdb", "postgres", "spark")
