@@ -2,8 +2,9 @@
 
 Each change kind is one the cache key must see: a model's checksum and SQL, a compiled-only change (same
 checksum: a var, a macro, a ref target), a parent's schema in the catalog, a package upgrade (the node's
-package version shows in its checksum and compiled SQL). Dropping the parents' schemas or the compiled SQL
-from `build._results`' key makes the catalog and compiled-only edits below serve stale lineage.
+package version shows in its checksum and compiled SQL), a python model's features in YAML. Dropping the
+parents' schemas, the compiled SQL or the python model's meta options from the keys of `build._results` and
+`SchemaBook.run_key` makes the catalog, compiled-only and python edits below serve stale lineage.
 """
 
 from __future__ import annotations
@@ -54,7 +55,16 @@ def _package_upgrade(manifest: dict[str, Any], catalog: dict[str, Any], index: i
         _checksum_and_sql(manifest, catalog, index + MODELS.index(uid))
 
 
-EDITS = [_compiled_only, _checksum_and_sql, _parent_schema, _package_upgrade]
+def _python_meta(manifest: dict[str, Any], catalog: dict[str, Any], index: int) -> None:
+    """A python model's features, declared in YAML: outside its file's checksum (it has no compiled SQL)."""
+    for node in manifest["nodes"].values():
+        if node.get("language") == "python":
+            for meta in (node["meta"], node["config"]["meta"]):  # dbt writes both; config's wins
+                features = meta["headwater"]["features"]
+                meta["headwater"]["features"] = features[: 1 + index % (len(features) - 1)]
+
+
+EDITS = [_compiled_only, _checksum_and_sql, _parent_schema, _package_upgrade, _python_meta]
 
 
 @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture], database=None)

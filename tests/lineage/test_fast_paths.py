@@ -29,3 +29,12 @@ def test_a_warm_stats_run_never_imports_sqlglot(example_template: Path, tmp_path
     runs = [subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True) for _ in "ab"]
     assert [r.stderr.split()[-1] for r in runs] == ["True", "False"]  # cold analyses; warm reads the summary
     assert runs[0].stdout.replace('"cache_hits": 0', "") != runs[1].stdout  # the warm one says it hit the cache
+
+
+def test_the_cache_reads_installed_versions_as_importlib_metadata_does() -> None:
+    from importlib import metadata
+
+    from headwater.lineage.cache import installed_version
+
+    for package in ("sqlglot", "orjson", "typer", "networkx", "pip", "headwater"):  # headwater: editable
+        assert installed_version(package) == metadata.version(package), package

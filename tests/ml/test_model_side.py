@@ -47,8 +47,12 @@ def test_the_lineage_key_of_a_python_model_follows_its_model_store(tmp_path: Pat
     store.write_bytes(b"one")
     node = Node("model.p.scores", "model", "scores", language="python", meta={"headwater": {"model": "m"}})
     before = registry_key(node, tmp_path)
-    assert before[:2] == ("registry", "m")
+    assert before[0] == "python" and before[2:5] == ("registry", f"sqlite:///{store.resolve()}", "m")
     store.write_bytes(b"a retrain")
     os.utime(store, ns=(1, 2))
     assert registry_key(node, tmp_path) != before  # a retrain re-reads the feature list
+    declared = Node("model.p.scores", "model", "scores", language="python", meta={"headwater": {"features": ["a"]}})
+    assert registry_key(declared, tmp_path) != registry_key(
+        Node("model.p.scores", "model", "scores", language="python", meta={"headwater": {"features": ["b"]}}), tmp_path
+    )  # features declared in YAML change no file checksum: the key reads them
     assert registry_key(Node("model.p.sql", "model", "sql"), tmp_path) == ()  # SQL models: nothing to read

@@ -11,7 +11,9 @@ import typer
 if TYPE_CHECKING:
     from headwater.lineage.graph import LineageGraph
     from headwater.lineage.model import ColumnRef
+    from headwater.lineage.stats import LineageStats
 
+FORMATS = ("text", "json", "mermaid", "dot")  # what `headwater.lineage.render` renders
 EPILOG = (
     "Examples: `headwater lineage dim_customers.email`, `headwater lineage shop.orders --downstream --depth 2`, "
     "`headwater lineage --stats --format json --project-dir dbt_project_example`."
@@ -45,18 +47,7 @@ def lineage(
     jobs: Annotated[int | None, typer.Option("--jobs", min=1, help="Worker processes (default: one per CPU).")] = None,
 ) -> None:
     """Column-level lineage from the dbt manifest's compiled SQL: edges with kinds, SQL and file:line."""
-    from headwater.dbt.loader import load_artifacts
     from headwater.errors import ConfigError
-    from headwater.lineage.build import build_lineage
-    from headwater.lineage.render import (
-        FORMATS,
-        render_dot,
-        render_json,
-        render_mermaid,
-        render_stats,
-        render_tree,
-    )
-
     if output_format not in FORMATS:
         raise ConfigError(f"unknown --format {output_format!r}; use one of {', '.join(FORMATS)}.")
     if upstream and downstream:
@@ -64,6 +55,20 @@ def lineage(
     if not stats and not target:
         raise ConfigError("name a NODE[.COLUMN] to trace, or pass --stats for the whole project.")
     started = time.perf_counter()
+    inputs = None
+    if stats and not no_cache:  # the memo of a run on the very same bytes answers without parsing them
+        from headwater.dbt.files import ArtifactPaths, read_inputs
+        from headwater.lineage.memo import recall
+
+        inputs = read_inputs(ArtifactPaths.of(project_dir, target_path, manifest, catalog))
+        known = recall(inputs, project_dir, cache_dir) if inputs is not None else None
+        if known is not None:
+            _print_stats(known, started, output_format)
+            return
+    from headwater.dbt.loader import load_artifacts
+    from headwater.lineage.build import build_lineage
+    from headwater.lineage.render import render_dot, render_json, render_mermaid, render_tree
+
     artifacts = load_artifacts(
         project_dir=project_dir,
         target_path=target_path,
@@ -72,17 +77,12 @@ def lineage(
         run_results_path=None,
         include_run_results=False,
         include_tests=False,
+        inputs=inputs,
     )
     # --stats never reads the edges' text or lines: they are computed only when a cache stores them.
     graph = build_lineage(artifacts, cache_dir=cache_dir, use_cache=not no_cache, workers=jobs, edge_text=not stats)
     if stats:
-        result = graph.stats()
-        from dataclasses import replace
-
-        result = replace(result, seconds=time.perf_counter() - started)
-        if output_format not in ("text", "json"):
-            raise ConfigError("--stats prints text or json.")
-        typer.echo(render_stats(result, as_json=output_format == "json"))
+        _print_stats(graph.stats(), started, output_format)
         return
     assert target is not None
     refs = _refs(graph, target)
@@ -98,6 +98,17 @@ def lineage(
         typer.echo(render_mermaid(edges))
     else:
         typer.echo(render_dot(edges))
+
+
+def _print_stats(stats: LineageStats, started: float, output_format: str) -> None:
+    from dataclasses import replace
+
+    from headwater.errors import ConfigError
+    from headwater.lineage.stats import render_stats
+
+    if output_format not in ("text", "json"):
+        raise ConfigError("--stats prints text or json.")
+    typer.echo(render_stats(replace(stats, seconds=time.perf_counter() - started), as_json=output_format == "json"))
 
 
 def _refs(graph: LineageGraph, target: str) -> list[ColumnRef]:

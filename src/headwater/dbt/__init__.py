@@ -15,11 +15,17 @@
   `topological_order()` (cycles reported as "Found a cycle: a --> b --> a").
 """
 
-from headwater.dbt.artifacts import Column, Contract, Manifest, ManifestMetadata, Node, TestInfo
-from headwater.dbt.catalog import Catalog, CatalogColumn, CatalogTable
-from headwater.dbt.graph import Cycle, TableGraph, UniqueId
-from headwater.dbt.loader import Artifacts, load_artifacts, resolve_target_path
-from headwater.dbt.results import RunResult, RunResults, SourceFreshness, Sources
+from typing import TYPE_CHECKING
+
+from headwater.lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from headwater.dbt.artifacts import Column, Contract, Manifest, ManifestMetadata, Node, TestInfo
+    from headwater.dbt.catalog import Catalog, CatalogColumn, CatalogTable
+    from headwater.dbt.files import resolve_target_path
+    from headwater.dbt.graph import Cycle, TableGraph, UniqueId
+    from headwater.dbt.loader import Artifacts, load_artifacts
+    from headwater.dbt.results import RunResult, RunResults, SourceFreshness, Sources
 
 __all__ = [
     "Artifacts",
@@ -42,3 +48,12 @@ __all__ = [
     "load_artifacts",
     "resolve_target_path",
 ]
+_WHERE = (
+    dict.fromkeys(("Column", "Contract", "Manifest", "ManifestMetadata", "Node", "TestInfo"), "artifacts")
+    | dict.fromkeys(("Catalog", "CatalogColumn", "CatalogTable"), "catalog")
+    | dict.fromkeys(("Cycle", "TableGraph", "UniqueId"), "graph")
+    | dict.fromkeys(("Artifacts", "load_artifacts"), "loader")
+    | dict.fromkeys(("RunResult", "RunResults", "SourceFreshness", "Sources"), "results")
+    | {"resolve_target_path": "files"}
+)
+__getattr__ = lazy_exports(__name__, _WHERE, globals())

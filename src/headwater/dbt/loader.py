@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gc
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -14,6 +13,7 @@ import orjson
 
 from headwater.dbt.artifacts import Manifest, raw_nodes
 from headwater.dbt.catalog import Catalog
+from headwater.dbt.files import ArtifactPaths, InputFiles, resolve_target_path
 from headwater.dbt.results import RunResults, Sources
 from headwater.errors import ArtifactError, ConfigError
 
@@ -29,12 +29,21 @@ class Artifacts:
     target_path: Path | None = None
     project_dir: Path | None = None
     manifest_path: Path | None = None
+    # Loaded from `InputFiles`: the digest of the manifest's and catalog's paths and bytes, which keys a warm
+    # `lineage --stats` (`lineage/memo.py`).
+    input_digest: str | None = None
 
 
-def read_json(path: Path, what: str) -> dict[str, Any]:
+__all__ = ["Artifacts", "load_artifacts", "read_json", "resolve_target_path"]
+
+
+def read_json(path: Path, what: str, raw: bytes | None = None) -> dict[str, Any]:
+    """A JSON object from `path` (`raw`: its bytes, read already)."""
     try:
+        if raw is None:
+            raw = path.read_bytes()
         with _gc_paused():  # a manifest is millions of acyclic objects: nothing for the collector to do
-            data = orjson.loads(path.read_bytes())
+            data = orjson.loads(raw)
     except FileNotFoundError:
         raise ArtifactError(f"{what} not found at {path}; run `dbt compile` or `dbt docs generate`.") from None
     except orjson.JSONDecodeError as err:
@@ -42,15 +51,6 @@ def read_json(path: Path, what: str) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ArtifactError(f"{what} at {path} is not a JSON object; regenerate it with dbt.")
     return data
-
-
-def resolve_target_path(project_dir: str | Path | None = None, target_path: str | Path | None = None) -> Path:
-    """Like dbt: --target-path, else $DBT_TARGET_PATH, else <project-dir>/target (project-dir default: cwd)."""
-    project = Path(project_dir) if project_dir is not None else Path.cwd()
-    if target_path is None:
-        target_path = os.environ.get("DBT_TARGET_PATH") or "target"
-    target = Path(target_path)
-    return target if target.is_absolute() else project / target
 
 
 def load_artifacts(
@@ -63,6 +63,7 @@ def load_artifacts(
     require_compiled: bool = True,
     include_run_results: bool = True,
     include_tests: bool = True,
+    inputs: InputFiles | None = None,
 ) -> Artifacts:
     """Load manifest.json (required) plus catalog.json, run_results.json and sources.json when present.
 
@@ -70,18 +71,17 @@ def load_artifacts(
     With `require_compiled`, a manifest none of whose SQL models has `compiled_code` is refused.
     `include_run_results=False` skips run_results.json (it can be larger than the catalog);
     `include_tests=False` leaves `manifest.tests` empty (column lineage does not need them).
+    `inputs`: the manifest's and catalog's bytes, read already (`files.read_inputs` of the same paths); their
+    digest becomes `Artifacts.input_digest`.
     """
-    if manifest_path is not None:
-        mpath = Path(manifest_path)
-        target = Path(target_path) if target_path is not None else mpath.parent
-    else:
-        target = resolve_target_path(project_dir, target_path)
-        mpath = target / "manifest.json"
-        if not mpath.exists():
-            raise ConfigError(
-                f"no manifest.json in {target}; pass --project-dir/--target-path, or run `dbt compile` there."
-            )
-    raw_manifest = read_json(mpath, "manifest.json")
+    paths = inputs.paths if inputs is not None else ArtifactPaths.of(project_dir, target_path, manifest_path,
+                                                                     catalog_path)
+    target, mpath = paths.target, paths.manifest
+    if manifest_path is None and not mpath.exists():
+        raise ConfigError(
+            f"no manifest.json in {target}; pass --project-dir/--target-path, or run `dbt compile` there."
+        )
+    raw_manifest = read_json(mpath, "manifest.json", inputs.manifest if inputs is not None else None)
     with _gc_paused():
         manifest = Manifest.from_dict(raw_manifest, include_tests=include_tests)
     if require_compiled:
@@ -93,7 +93,12 @@ def load_artifacts(
             return None
         return read_json(path, name)
 
-    catalog_raw = optional(catalog_path, "catalog.json")
+    if inputs is not None:
+        catalog_raw = read_json(paths.catalog, "catalog.json", inputs.catalog) if inputs.catalog is not None else None
+    elif paths.catalog_explicit or paths.catalog.exists():
+        catalog_raw = read_json(paths.catalog, "catalog.json")
+    else:
+        catalog_raw = None
     run_raw = optional(run_results_path, "run_results.json") if include_run_results else None
     sources_raw = optional(sources_path, "sources.json")
     return Artifacts(
@@ -104,6 +109,7 @@ def load_artifacts(
         target_path=target,
         project_dir=Path(project_dir) if project_dir is not None else None,
         manifest_path=mpath,
+        input_digest=inputs.digest if inputs is not None else None,
     )
 
 

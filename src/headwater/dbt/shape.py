@@ -55,8 +55,10 @@ def _bad_key(data: Mapping[str, Any], keys: Mapping[str, tuple[type, ...]]) -> s
     """The first key of `keys` whose value in `data` has another JSON type, else None."""
     for key, wanted in keys.items():
         value = data.get(key)
-        # bool is an int in Python; JSON true is never a valid index or name
-        if value is not None and (not isinstance(value, wanted) or (isinstance(value, bool) and bool not in wanted)):
+        if value is None or type(value) in wanted:  # JSON's own types (orjson makes no subclasses): the usual case
+            continue
+        # bool is an int in Python; JSON true is never a valid index or name (a wanted bool matched above)
+        if isinstance(value, bool) or not isinstance(value, wanted):
             return key
     return None
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 import logging
 import os
 import time
-from importlib.metadata import entry_points
 from typing import TYPE_CHECKING, Any
 
 from headwater.errors import ConfigError
@@ -37,6 +36,8 @@ def exporter_from_env() -> SpanExporter | None:
         import opentelemetry.sdk.trace  # noqa: F401
     except ImportError:
         raise ConfigError(f"{ENV_EXPORTER}={name} needs OpenTelemetry; pip install 'headwater[otel]'") from None
+    from importlib.metadata import entry_points  # ~20 ms: only a run that exports spans pays for it
+
     found = entry_points(group="opentelemetry_traces_exporter", name=name.split(",")[0].strip())
     if not found:
         raise ConfigError(

@@ -13,6 +13,8 @@ API (stable; other packages rely on it)
   `<target>/headwater/`), keyed by each model's checksum + compiled SQL + its parents' schemas, next to
   a summary keyed by one hash over every node's inputs: when nothing changed, `stats()` comes from the
   summary and per-model results are read only when edges are asked for. A corrupt/foreign cache is ignored.
+  `headwater lineage --stats` looks first at `inputs.json` (`lineage/memo.py`): the statistics of the last
+  run on the very same manifest/catalog bytes (and seed CSVs, model stores), answered without parsing them.
   `workers=None` forks one analysis process per CPU (the CLI does);
   `always_qualify=True` runs sqlglot's `qualify()` on every model (a cross-check; slower).
   `edge_text=False` (a caller that reads only `stats()`, like `--stats`) leaves the edges' SQL text and
@@ -60,9 +62,15 @@ API (stable; other packages rely on it)
     `location.compiled` is True and the line is in the compiled SQL.
 """
 
-from headwater.lineage.build import build_lineage
-from headwater.lineage.graph import LineageGraph, LineageStats
-from headwater.lineage.model import ColumnRef, Edge, EdgeKind, ModelLineage, SourceLocation
+from typing import TYPE_CHECKING
+
+from headwater.lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from headwater.lineage.build import build_lineage
+    from headwater.lineage.graph import LineageGraph
+    from headwater.lineage.model import ColumnRef, Edge, EdgeKind, ModelLineage, SourceLocation
+    from headwater.lineage.stats import LineageStats
 
 __all__ = [
     "ColumnRef",
@@ -74,3 +82,7 @@ __all__ = [
     "SourceLocation",
     "build_lineage",
 ]
+_WHERE = {"build_lineage": "build", "LineageGraph": "graph", "LineageStats": "stats"} | dict.fromkeys(
+    ("ColumnRef", "Edge", "EdgeKind", "ModelLineage", "SourceLocation"), "model"
+)
+__getattr__ = lazy_exports(__name__, _WHERE, globals())

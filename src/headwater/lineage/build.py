@@ -6,7 +6,6 @@ import gc
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, replace
 from graphlib import CycleError, TopologicalSorter
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -16,8 +15,9 @@ from headwater.dbt.loader import Artifacts
 from headwater.errors import ConfigError
 from headwater.lineage.cache import FORMAT, LineageCache, node_key
 from headwater.lineage.compact import RawEdge, RawLineage
-from headwater.lineage.graph import NO_COMPILED_SQL, LineageGraph, LineageStats
+from headwater.lineage.graph import NO_COMPILED_SQL, LineageGraph
 from headwater.lineage.schemas import SchemaBook
+from headwater.lineage.stats import stats_from_json, stats_to_json
 
 if TYPE_CHECKING:
     from sqlglot import exp
@@ -116,7 +116,7 @@ def _build(
     # The key of the whole run hashes every node and the catalog: only a run with a cache reads or writes it.
     run_key = book.run_key(FORMAT, str(always_qualify)) if cache.path is not None else ""
     known = cache.summary(run_key) if closure is None else None  # the summary covers the whole manifest
-    stats = _stats_from(known) if known is not None else None
+    stats = stats_from_json(known) if known is not None else None
     if stats is not None:
         # Nothing changed since the run that wrote the summary: its statistics stand, and the per-model
         # results are read from the cache (or re-analysed, if it was lost) only when edges are asked for.
@@ -145,6 +145,7 @@ def _build(
             cache_hits=hits,
             known_stats=stats,
         )
+        _remember(artifacts, directory, book, graph, run_key)
         return graph
     where = edge_text or cache.path is not None
     results, analysed = _results(manifest, book, cache, workers, always_qualify, closure, where)
@@ -155,20 +156,20 @@ def _build(
         manifest, results, book, seconds=time.perf_counter() - started, cache_hits=cache.hits, cache_misses=analysed
     )
     if closure is None:
-        cache.save_summary(run_key, _stats_to(graph.stats()))
+        cache.save_summary(run_key, stats_to_json(graph.stats()))
+        _remember(artifacts, directory, book, graph, run_key)
     return graph
 
 
-def _stats_to(stats: LineageStats) -> dict[str, object]:
-    return {k: v for k, v in asdict(stats).items() if k not in ("seconds", "cache_hits", "cache_misses")}
+def _remember(
+    artifacts: Artifacts, directory: Path | None, book: SchemaBook, graph: LineageGraph, run_key: str
+) -> None:
+    """Key this whole run's statistics by its inputs' bytes too (`memo.py`), when the loader digested them."""
+    if directory is None or not run_key or artifacts.input_digest is None:
+        return
+    from headwater.lineage.memo import remember
 
-
-def _stats_from(data: dict[str, object]) -> LineageStats | None:
-    try:
-        stats = LineageStats(**data)  # type: ignore[arg-type]
-        return replace(stats, external_relations=tuple(stats.external_relations))
-    except TypeError:  # a summary of another shape: not trusted
-        return None
+    remember(directory, artifacts.input_digest, book.project_root, graph.stats(), book.files_read, book.stores)
 
 
 def _results(

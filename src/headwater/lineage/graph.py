@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from collections import Counter, deque
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from headwater.dbt.artifacts import Manifest
 from headwater.errors import ConfigError, suggest
 from headwater.lineage.compact import RawEdge, RawLineage
 from headwater.lineage.model import ColumnRef, Edge, EdgeKind, ModelLineage, SourceLocation
+from headwater.lineage.stats import LineageStats
 
 if TYPE_CHECKING:
     from headwater.lineage.schemas import SchemaBook
@@ -23,58 +24,6 @@ LEAF_TYPES = frozenset({"source", "seed"})
 # The reason given to every column of a model the manifest has no compiled SQL for.
 NO_COMPILED_SQL = "no compiled SQL: run `dbt compile`"
 EXTERNAL_PREFIX = "external."  # the same as `scopes.EXTERNAL_PREFIX` (not imported: that imports sqlglot)
-
-
-@dataclass(frozen=True)
-class LineageStats:
-    """Coverage of a manifest. `resolved`: model columns whose every value path ends at a source/seed
-    column, an external relation's column (also counted in `external`) or a literal; `unknown`: model columns
-    with at least one UNKNOWN value edge of their own;
-    `unresolved_upstream`: the rest (an ancestor column is unknown). Row edges are counted apart."""
-
-    models: int
-    columns: int
-    resolved: int
-    unknown: int
-    unresolved_upstream: int
-    unknown_reasons: Mapping[str, int] = field(default_factory=dict)
-    row_unknown: int = 0  # model columns whose model has an UNKNOWN row edge (join/filter on the unknown)
-    row_unknown_reasons: Mapping[str, int] = field(default_factory=dict)
-    models_failed: int = 0
-    models_uncompiled: int = 0  # of `models_failed`: models the manifest holds no compiled SQL for
-    edges: int = 0
-    # Resolved columns with a value path that ends at an EXTERNAL leaf (a relation the SQL reads that dbt
-    # does not declare), and those relations' unique_ids. Included in `resolved`; reported so it is seen.
-    external: int = 0
-    external_relations: tuple[str, ...] = ()
-    seconds: float = 0.0
-    cache_hits: int = 0
-    cache_misses: int = 0
-
-    @property
-    def coverage(self) -> float:
-        return self.resolved / self.columns if self.columns else 1.0
-
-    def to_dict(self) -> dict[str, object]:
-        return {
-            "models": self.models,
-            "columns": self.columns,
-            "resolved": self.resolved,
-            "unknown": self.unknown,
-            "unresolved_upstream": self.unresolved_upstream,
-            "coverage": round(self.coverage, 4),
-            "unknown_reasons": dict(self.unknown_reasons),
-            "row_unknown": self.row_unknown,
-            "row_unknown_reasons": dict(self.row_unknown_reasons),
-            "models_failed": self.models_failed,
-            "models_uncompiled": self.models_uncompiled,
-            "edges": self.edges,
-            "external": self.external,
-            "external_relations": list(self.external_relations),
-            "seconds": round(self.seconds, 3),
-            "cache_hits": self.cache_hits,
-            "cache_misses": self.cache_misses,
-        }
 
 
 def _register_externals(manifest: Manifest, results: Mapping[str, RawLineage]) -> None:

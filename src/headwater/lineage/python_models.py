@@ -15,6 +15,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from headwater.dbt import Node
 from headwater.lineage.compact import RawEdge, RawLineage
 from headwater.lineage.model import EdgeKind
@@ -34,14 +36,23 @@ def declared_features(node: Node) -> tuple[tuple[str, ...], str]:
 
 
 def registry_key(node: Node, project_dir: Path | None) -> tuple[str, ...]:
-    """What the lineage cache must see change for a python model that names a registered model: the store's
-    stamp (a retrain changes it). Cheap: no MLflow import."""
+    """What the lineage cache must see change for a python model: its `meta.headwater` options (the features
+    it declares live in YAML, outside the file's checksum) and, for one that names a registered model, the
+    store and its stamp (a retrain changes it). Cheap: no MLflow import."""
     if node.language != "python":
         return ()
+    options = (node.meta or {}).get("headwater")
+    key = ("python", orjson.dumps(options, default=str, option=orjson.OPT_SORT_KEYS).decode())
+    store = model_store(node, project_dir)
+    return (*key, "registry", *store) if store is not None else key
+
+
+def model_store(node: Node, project_dir: Path | None) -> tuple[str, str, str] | None:
+    """(tracking URI, registered model name, the store's stamp now) of a python model that names one."""
     from headwater.ml.registered import declared_model, store_stamp
 
     declared = declared_model(node, project_dir)
-    return ("registry", declared[1], store_stamp(declared[0])) if declared is not None else ()
+    return (*declared, store_stamp(declared[0])) if declared is not None else None
 
 
 def registered_features(node: Node, project_dir: Path | None) -> tuple[tuple[str, ...], str]:

@@ -7,10 +7,9 @@ from typing import Any
 
 import orjson
 
-from headwater.lineage.graph import LineageGraph, LineageStats
+from headwater.lineage.graph import LineageGraph
 from headwater.lineage.model import ColumnRef, Edge
-
-FORMATS = ("text", "json", "mermaid", "dot")
+from headwater.lineage.stats import render_stats as render_stats  # re-exported: the CLI and tests print it from here
 
 
 def edge_to_dict(edge: Edge) -> dict[str, Any]:
@@ -113,29 +112,6 @@ def render_dot(edges: Iterable[Edge]) -> str:
         style = ', style="dashed"' if e.kind.is_row_edge else ""
         lines.append(f'  "{_escape(src)}" -> "{_escape(str(e.target))}" [label="{kind}"{style}];')
     lines.append("}")
-    return "\n".join(lines)
-
-
-def render_stats(stats: LineageStats, as_json: bool) -> str:
-    if as_json:
-        return orjson.dumps(stats.to_dict(), option=orjson.OPT_INDENT_2).decode()
-    lines = [
-        f"models:   {stats.models} ({stats.models_failed} not analysable"
-        + (f", {stats.models_uncompiled} without compiled SQL: run `dbt compile`)" if stats.models_uncompiled else ")"),
-        f"columns:  {stats.columns}",
-        f"resolved: {stats.resolved} ({stats.coverage:.1%}) — every value path ends at a source, seed, external"
-        " relation or literal",
-        f"unknown:  {stats.unknown} with an UNKNOWN edge of their own; {stats.unresolved_upstream} unknown upstream",
-    ]
-    lines += [f"  {n:>6}  {reason}" for reason, n in stats.unknown_reasons.items()]
-    if stats.external_relations:
-        lines.append(f"external: {stats.external} resolved columns read a relation dbt does not declare:")
-        lines += [f"          {uid}" for uid in stats.external_relations]
-    if stats.row_unknown:
-        lines.append(f"row edges unknown for {stats.row_unknown} columns:")
-        lines += [f"  {n:>6}  {reason}" for reason, n in stats.row_unknown_reasons.items()]
-    lines.append(f"edges:    {stats.edges}")
-    lines.append(f"time:     {stats.seconds:.2f} s (cache: {stats.cache_hits} hit, {stats.cache_misses} analysed)")
     return "\n".join(lines)
 
 

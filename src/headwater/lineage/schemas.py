@@ -7,12 +7,12 @@ run served entirely from the cache never imports sqlglot.
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from headwater.dbt.artifacts import Manifest, Node, raw_nodes
+from headwater.dbt.files import csv_header
 from headwater.dbt.loader import Artifacts
 from headwater.lineage.cache import node_key
 
@@ -41,6 +41,10 @@ class SchemaBook:
         self._schema: MappingSchema | None = None
         self._added: set[str] = set()
         self._case: str | None = None
+        # Every file outside manifest.json and catalog.json this book read, with what it found: (path, CSV
+        # header or None). A run keyed by the artifacts' bytes alone holds only while these read the same.
+        self.files_read: dict[str, tuple[str, ...] | None] = {}
+        self.stores: dict[str, str] = {}  # python models' model stores and their stamps (filled by `run_key`)
 
     def declared(self, node_id: str) -> Columns | None:
         """Columns from catalog.json, else a seed's CSV header, else YAML; None when none declares them."""
@@ -50,7 +54,7 @@ class SchemaBook:
         found: Columns | None = None
         if node is not None:
             cat_cols = self.catalog.column_types(node_id) if self.catalog is not None else None
-            header = _seed_header(self._root, node) if not cat_cols and node.resource_type == "seed" else None
+            header = self._seed_header(node) if not cat_cols and node.resource_type == "seed" else None
             if cat_cols:
                 found, self.origin[node_id] = cat_cols, "catalog"
             elif header:
@@ -90,6 +94,14 @@ class SchemaBook:
                 return None
             names = self._names[node_id] = self._canonical(node_id, cols)
         return names
+
+    def _seed_header(self, node: Node) -> Columns | None:
+        path = _seed_csv(self._root, node)
+        if path is None:
+            return None
+        names = csv_header(path)
+        self.files_read[str(path.resolve())] = names
+        return tuple((name, "") for name in names) if names else None
 
     def declared_names(self, node_id: str) -> tuple[str, ...]:
         """Canonical names of the declared columns (catalog, CSV header or YAML), () when none are."""
@@ -160,8 +172,23 @@ class SchemaBook:
                 )
                 for n in table.values()
             )
+        # A python model's lineage also reads its meta options and its model store: see `registry_key`.
+        from headwater.lineage.python_models import model_store, registry_key
+
+        raw = raw_nodes(self.manifest.nodes)
+        python_ids = (
+            [uid for uid, d in raw.items() if d.get("language") == "python"] if raw is not None  # nodes not built
+            else [n.unique_id for n in self.manifest.nodes.values() if n.language == "python"]
+        )
+        python = [registry_key(self.manifest.nodes[uid], self.project_root) for uid in python_ids]
+        for uid in python_ids:
+            store = model_store(self.manifest.nodes[uid], self.project_root)
+            if store is not None:
+                self.stores[store[0]] = store[2]
         catalog = self.catalog.raw_tables() if self.catalog is not None else None
-        return hashlib.blake2b(orjson.dumps([self.dialect, *extra, rows, catalog]), digest_size=16).hexdigest()
+        return hashlib.blake2b(
+            orjson.dumps([self.dialect, *extra, rows, python, catalog]), digest_size=16
+        ).hexdigest()
 
     def _raw_row(self, uid: str, data: Mapping[str, Any]) -> tuple[object, ...]:
         """A built node's row, read from its raw manifest dict as `dbt.nodes.node_from_dict` reads it (same key)."""
@@ -228,16 +255,11 @@ def _project_root(artifacts: Artifacts) -> Path | None:
     return target.parent if target is not None else None
 
 
-def _seed_header(root: Path | None, node: Node) -> Columns | None:
-    """A seed's columns from the first line of its CSV, when the project is at hand."""
+def _seed_csv(root: Path | None, node: Node) -> Path | None:
+    """A seed's CSV file, when the project is at hand."""
     if root is None or not node.original_file_path.endswith(".csv"):
         return None
-    try:
-        with (root / node.original_file_path).open(newline="", encoding="utf-8") as handle:
-            header = next(csv.reader(handle), None)
-    except (OSError, UnicodeDecodeError, csv.Error):
-        return None
-    return tuple((name.strip(), "") for name in header if name.strip()) if header else None
+    return root / node.original_file_path
 
 
 # Built-in dialects of sqlglot 30 (its `Dialects` enum): a warm run, answered from the cache summary, knows
