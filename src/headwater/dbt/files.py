@@ -22,6 +22,13 @@ def resolve_target_path(project_dir: str | Path | None = None, target_path: str 
     return target if target.is_absolute() else project / target
 
 
+def project_root(project_dir: str | Path | None, target: Path | None) -> Path | None:
+    """Where the project's own files (seed CSVs, the model store) are: --project-dir, else the target's parent."""
+    if project_dir is not None:
+        return Path(project_dir)
+    return target.parent if target is not None else None
+
+
 @dataclass(frozen=True)
 class ArtifactPaths:
     """The files one invocation reads: explicit paths win, else `<target>/manifest.json` and catalog.json."""

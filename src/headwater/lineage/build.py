@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from headwater.dbt.artifacts import Manifest, Node, raw_nodes
 from headwater.dbt.loader import Artifacts
 from headwater.errors import ConfigError
-from headwater.lineage.cache import FORMAT, LineageCache, node_key
+from headwater.lineage.cache import FORMAT, LineageCache, default_cache_dir, node_key
 from headwater.lineage.compact import RawEdge, RawLineage
 from headwater.lineage.graph import NO_COMPILED_SQL, LineageGraph
 from headwater.lineage.schemas import SchemaBook
@@ -26,8 +26,8 @@ ANALYSED_TYPES = frozenset({"model", "snapshot"})
 SNAPSHOT_COLUMNS = ("dbt_scd_id", "dbt_updated_at", "dbt_valid_from", "dbt_valid_to")
 
 
-def default_cache_dir(artifacts: Artifacts) -> Path | None:
-    return artifacts.target_path / "headwater" if artifacts.target_path is not None else None
+def target_cache_dir(artifacts: Artifacts) -> Path | None:
+    return default_cache_dir(artifacts.target_path) if artifacts.target_path is not None else None
 
 
 @contextmanager
@@ -111,7 +111,7 @@ def _build(
     started = time.perf_counter()
     manifest = artifacts.manifest
     book = SchemaBook(artifacts)
-    directory = Path(cache_dir) if cache_dir is not None else default_cache_dir(artifacts)
+    directory = Path(cache_dir) if cache_dir is not None else target_cache_dir(artifacts)
     cache = LineageCache(directory if use_cache else None)
     # The key of the whole run hashes every node and the catalog: only a run with a cache reads or writes it.
     run_key = book.run_key(FORMAT, str(always_qualify)) if cache.path is not None else ""

@@ -30,6 +30,11 @@ FILE_NAME = "lineage.json"
 SUMMARY_NAME = "summary.json"
 
 
+def default_cache_dir(target: Path) -> Path:
+    """The cache of a dbt target directory, unless --cache-dir says otherwise."""
+    return target / "headwater"
+
+
 @functools.cache
 def engine_version() -> str:
     from headwater import __version__

@@ -16,8 +16,15 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from headwater.dbt.files import InputFiles, csv_header
-from headwater.lineage.cache import FORMAT, engine_version, node_key, read_cache_file, write_cache_file
+from headwater.dbt.files import InputFiles, csv_header, project_root
+from headwater.lineage.cache import (
+    FORMAT,
+    default_cache_dir,
+    engine_version,
+    node_key,
+    read_cache_file,
+    write_cache_file,
+)
 from headwater.lineage.stats import LineageStats, stats_from_json, stats_to_json
 from headwater.ml.registry import TRACKING_URI_ENV
 
@@ -31,8 +38,8 @@ def memo_key(input_digest: str, project_root: Path | None) -> str:
 
 def recall(inputs: InputFiles, project_dir: Path | None, cache_dir: Path | None) -> LineageStats | None:
     """The statistics of the run that read exactly these inputs, else None (run the lineage on them)."""
-    directory = cache_dir if cache_dir is not None else inputs.paths.target / "headwater"
-    root = project_dir if project_dir is not None else inputs.paths.target.parent  # as `SchemaBook` finds seeds
+    directory = cache_dir if cache_dir is not None else default_cache_dir(inputs.paths.target)
+    root = project_root(project_dir, inputs.paths.target)
     data = read_cache_file(directory / MEMO_NAME)
     if data.get("key") != memo_key(inputs.digest, root) or not _same_reads(data.get("reads")):
         return None

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from headwater.dbt.artifacts import Manifest, Node, raw_nodes
-from headwater.dbt.files import csv_header
+from headwater.dbt.files import csv_header, project_root
 from headwater.dbt.loader import Artifacts
 from headwater.lineage.cache import node_key
 
@@ -30,7 +30,7 @@ class SchemaBook:
         self.manifest: Manifest = artifacts.manifest
         self.dialect = sqlglot_dialect(self.manifest.dialect)
         self.catalog = artifacts.catalog
-        self._root = _project_root(artifacts)
+        self._root = project_root(artifacts.project_dir, artifacts.target_path)
         self.project_root = self._root  # public: python models resolve their model store against it
         # Filled on first use per node (a warm run answered from the cache summary reads none of them).
         self._declared: dict[str, Columns | None] = {}  # from catalog, a seed's CSV header, or YAML
@@ -180,9 +180,11 @@ class SchemaBook:
             [uid for uid, d in raw.items() if d.get("language") == "python"] if raw is not None  # nodes not built
             else [n.unique_id for n in self.manifest.nodes.values() if n.language == "python"]
         )
-        python = [registry_key(self.manifest.nodes[uid], self.project_root) for uid in python_ids]
+        python = []
         for uid in python_ids:
-            store = model_store(self.manifest.nodes[uid], self.project_root)
+            node = self.manifest.nodes[uid]
+            python.append(registry_key(node, self.project_root))
+            store = model_store(node, self.project_root)
             if store is not None:
                 self.stores[store[0]] = store[2]
         catalog = self.catalog.raw_tables() if self.catalog is not None else None
@@ -246,13 +248,6 @@ class SchemaBook:
             return {schema_key(to_stored(n, case), case, self.dialect): t or "UNKNOWN" for n, t in cols}
         exact = self._exact(node_id)  # the other YAML names are SQL as written (sqlglot folds them)
         return {schema_key(n, case, self.dialect) if n in exact else n: t or "UNKNOWN" for n, t in cols}
-
-
-def _project_root(artifacts: Artifacts) -> Path | None:
-    if artifacts.project_dir is not None:
-        return artifacts.project_dir
-    target = artifacts.target_path
-    return target.parent if target is not None else None
 
 
 def _seed_csv(root: Path | None, node: Node) -> Path | None:
