@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlglot.dialects.dialect import Dialects
 
 from headwater.lineage.schemas import BUILTIN_DIALECTS, sqlglot_dialect
@@ -38,3 +40,32 @@ def test_the_cache_reads_installed_versions_as_importlib_metadata_does() -> None
 
     for package in ("sqlglot", "orjson", "typer", "networkx", "pip", "headwater"):  # headwater: editable
         assert installed_version(package) == metadata.version(package), package
+
+
+def test_the_reused_parser_keeps_no_model_alive_and_parses_as_parse_one() -> None:
+    """`_parse_one` reuses one tokenizer and parser per dialect: after each model neither may still hold its
+    tokens (the young collection that frees the tree would walk them), and each parse is sqlglot's own."""
+    import sqlglot
+
+    from headwater.lineage import analyze
+
+    models = [
+        'with s as (select "Id", amount::int as amount from raw.orders) select * from s where amount > 0',
+        "select a.x, b.y from a join b using (k) qualify row_number() over (partition by a.x order by b.y) = 1",
+    ]
+    for sql in models:
+        assert analyze._parse_one(sql, "duckdb") == sqlglot.parse_one(sql, dialect="duckdb")
+        tokenizer, parser = analyze._READERS.by_dialect["duckdb"]
+        assert tokenizer.tokens == [] and tokenizer.sql == ""
+        assert parser._tokens == [] and parser.sql == ""
+
+
+@given(st.text(max_size=40))
+@settings(max_examples=300, deadline=None, database=None)
+def test_folding_lowers_ascii_letters_only_where_the_dialect_does(name: str) -> None:
+    """DuckDB and PostgreSQL fold A-Z alone (`Ü` stays); sqlglot's UNICODE and Snowflake's fold every letter."""
+    from headwater.lineage.names import INSENSITIVE, LOWER, UNICODE_INSENSITIVE, UPPER, fold
+
+    ascii_only = "".join(c.lower() if "A" <= c <= "Z" else c for c in name)
+    assert fold(name, INSENSITIVE) == fold(name, LOWER) == ascii_only
+    assert fold(name, UNICODE_INSENSITIVE) == fold(name, UPPER) == name.lower()

@@ -112,7 +112,7 @@ _READERS = threading.local()  # per thread: a tokenizer and a parser are reused,
 
 def _parse_one(sql: str, dialect: str) -> exp.Expr:
     """`sqlglot.parse_one(sql, dialect=...)` with one tokenizer and one parser per dialect and thread, instead of
-    new ones for every model (each tokenizer builds its scanner's tables again); both reset on every call."""
+    new ones for every model (each tokenizer builds its scanner's tables again); both reset after every call."""
     readers: dict[str, tuple[Tokenizer, Parser]] | None = getattr(_READERS, "by_dialect", None)
     if readers is None:
         readers = _READERS.by_dialect = {}
@@ -121,7 +121,13 @@ def _parse_one(sql: str, dialect: str) -> exp.Expr:
         found = _dialect(dialect)
         reader = readers[dialect] = (found.tokenizer(), found.parser())
     tokenizer, parser = reader
-    result = parser.parse(tokenizer.tokenize(sql), sql)
+    try:
+        result = parser.parse(tokenizer.tokenize(sql), sql)
+    finally:
+        # Neither keeps this model's tokens until the next model's parse: alive, they would be walked (and
+        # promoted) by the young collection that frees the tree (`build.collect_tree`).
+        parser.reset()
+        tokenizer.tokenize("")
     if not result or result[0] is None:  # as parse_one says it
         raise ParseError(f"No expression was parsed from '{sql}'")
     return exp.Block(expressions=result) if len(result) > 1 else result[0]
