@@ -8,13 +8,14 @@ import subprocess
 import sys
 import textwrap
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from headwater.errors import ConfigError
+from headwater.errors import ConfigError, WarehouseError
 from headwater.history.schema import LATEST_VERSION
 from headwater.history.store import HistoryStore, open_store, store_url
 from tests.history.factories import make_outcome, make_snapshot
@@ -127,6 +128,39 @@ def test_two_processes_writing_at_once_lose_nothing(tmp_path: Path) -> None:
     ids = [m.snapshot_id for m in store.snapshots()]
     assert sorted(ids) == sorted([f"p-{i:03d}" for i in range(12)] + [f"q-{i:03d}" for i in range(12)])
     assert len(store.outcomes()) == 24
+
+
+def test_a_file_another_writer_is_still_creating_is_waited_for(tmp_path: Path) -> None:
+    """Two writers that start at once both create the file: the second can find it before DuckDB has written
+    its headers ("not a valid DuckDB database file") and must wait for it, as for the lock."""
+    import duckdb
+
+    path = tmp_path / "h.duckdb"
+    path.write_bytes(b"\0" * 100)  # what the second writer finds: a file in creation
+
+    def finish_creating() -> None:
+        time.sleep(0.3)
+        path.unlink()
+        duckdb.connect(str(path)).close()
+
+    creator = threading.Thread(target=finish_creating)
+    creator.start()
+    store = open_store(str(path))
+    store.write_snapshot(make_snapshot("s1"))
+    creator.join()
+    assert store.retries > 0
+    assert [m.snapshot_id for m in store.snapshots()] == ["s1"]
+
+
+def test_a_file_that_is_no_duckdb_database_is_refused_at_once(tmp_path: Path) -> None:
+    path = tmp_path / "h.duckdb"
+    path.write_bytes(b"\0" * 100)
+    os.utime(path, (time.time() - 60, time.time() - 60))  # written a minute ago: nobody is creating it
+    store = open_store(str(path))
+    started = time.monotonic()
+    with pytest.raises(WarehouseError, match="not a valid DuckDB database file"):
+        store.write_snapshot(make_snapshot("s1"))
+    assert time.monotonic() - started < 5 and store.retries == 0
 
 
 # -- PostgreSQL --------------------------------------------------------------------------------------

@@ -33,6 +33,7 @@ from headwater.history.schema import INSERTS, LATEST_VERSION, MIGRATIONS, VERSIO
 ENV_VAR = "HEADWATER_HISTORY"
 DEFAULT_PATH = Path(".headwater") / "history.duckdb"
 _CHUNK = 200  # rows per INSERT statement
+DUCKDB_EMPTY_FILE = 12_288  # bytes of an empty DuckDB database: its main header and two database headers
 _MIGRATION_LOCK = 7_301_844_117  # pg_advisory_xact_lock key of headwater's migrations
 T = TypeVar("T")
 
@@ -93,8 +94,18 @@ class HistoryStore:
 
         text = str(err).lower()
         if isinstance(err, duckdb.IOException):
-            return "lock" in text
+            return "lock" in text or ("not a valid duckdb database file" in text and self._being_created())
         return isinstance(err, duckdb.TransactionException) or "conflict" in text
+
+    def _being_created(self) -> bool:
+        """Whether the DuckDB file is one another process is creating right now: two writers that start at once
+        both create it, and the second can open it before the first has written its headers. A file that is
+        smaller than an empty database and was written just now; any other invalid file is refused at once."""
+        try:
+            stat = self.path.stat() if self.path is not None else None
+        except OSError:
+            return True  # gone again: the other process is starting over
+        return stat is not None and stat.st_size < DUCKDB_EMPTY_FILE and time.time() - stat.st_mtime < 10.0
 
     def _with_retry(self, work: Callable[[Any], T]) -> T:
         """Run `work(cursor)` in one transaction; retry on lock or conflict until `lock_timeout`."""
