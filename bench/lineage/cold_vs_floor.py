@@ -61,7 +61,6 @@ for node in manifest["nodes"].values():
 REFERENCE = """
 import gc
 import multiprocessing
-import os
 import sys
 from pathlib import Path
 import orjson
@@ -95,7 +94,7 @@ if workers == 1:
 else:
     with multiprocessing.get_context("fork").Pool(workers) as pool:
         rest = sqls[1:]
-        pool.map(analyse, [rest[i::workers * 8] for i in range(workers * 8)])
+        pool.map(analyse, [rest[i::workers * 8] for i in range(workers * 8)])  # 8 shares per worker
 """
 
 JSON_LOAD = """
